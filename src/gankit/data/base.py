@@ -1,0 +1,44 @@
+"""The one in-memory dataset type every loader returns.
+
+gankit's datasets are small enough (MNIST-class, toy 2D, a folder of resized images) to hold as one
+tensor, which makes batching a single seeded ``torch.randint`` and training reproducible on CPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class TensorData:
+    """Samples held in memory.
+
+    ``samples``: float32, images as (N, C, H, W) scaled to [-1, 1], or 2D points as (N, 2).
+    ``labels``: int64 (N,) class ids, or None for unlabelled data.
+    ``modes``/``mode_std``: for toy mixtures, the (M, 2) mixture centres and their std (else None).
+    """
+    name: str
+    samples: torch.Tensor
+    labels: torch.Tensor | None = None
+    num_classes: int = 0
+    class_names: tuple[str, ...] = ()
+    modes: torch.Tensor | None = None
+    mode_std: float | None = None
+
+    def __len__(self) -> int:
+        return self.samples.shape[0]
+
+    @property
+    def is_image(self) -> bool:
+        return self.samples.dim() == 4
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.samples.shape[1:])
+
+    def batch(self, batch_size: int, generator: torch.Generator):
+        """A uniformly drawn batch (with replacement across steps): (samples, labels-or-None)."""
+        index = torch.randint(len(self), (batch_size,), generator=generator)
+        labels = self.labels[index] if self.labels is not None else None
+        return self.samples[index], labels
