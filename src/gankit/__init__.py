@@ -1,0 +1,15 @@
+"""gankit: the GAN zoo in one readable PyTorch library, with protocol-exact metrics.
+
+    >>> import gankit
+    >>> gan = gankit.create("dcgan", sample_shape=(1, 28, 28))
+    >>> gankit.list_models()
+"""
+from . import data, objectives, recipes, metrics  # noqa: F401  (importing registers models, data, ...)
+from .api import (create, evaluate, list_datasets, list_metrics, list_models, list_objectives,
+                  list_regularizers, load, train)
+from .config import TrainConfig
+from .errors import GankitError
+
+__version__ = "0.1.0"
+__all__ = ["create", "train", "load", "evaluate", "list_models", "list_datasets", "list_objectives",
+           "list_regularizers", "list_metrics", "TrainConfig", "GankitError"]

@@ -1,0 +1,65 @@
+"""The Python API: create a GAN by name, train it, load a finished run, evaluate it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import TrainConfig, load_config
+from .errors import GankitError
+from .recipes.base import GAN
+from .recipes.factory import create
+from .registry import DATASETS, METRICS, MODELS, OBJECTIVES, REGULARIZERS
+from .training import checkpoint as ckpt
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    return MODELS.names(pattern)
+
+
+def list_datasets(pattern: str = "*") -> list[str]:
+    return DATASETS.names(pattern)
+
+
+def list_objectives(pattern: str = "*") -> list[str]:
+    return OBJECTIVES.names(pattern)
+
+
+def list_regularizers(pattern: str = "*") -> list[str]:
+    return REGULARIZERS.names(pattern)
+
+
+def list_metrics(pattern: str = "*") -> list[str]:
+    return METRICS.names(pattern)
+
+
+def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *, resume: bool = False,
+          progress: bool = True, **config_values):
+    """Train from a TrainConfig (or its fields as keywords) into ``out_dir``; returns the Trainer."""
+    from .training import Trainer
+    config = config if config is not None else TrainConfig(**config_values)
+    return Trainer(config, out_dir, resume=resume, progress=progress).run()
+
+
+def load(run: str | Path, checkpoint: str | Path | None = None, device: str = "cpu") -> GAN:
+    """A trained GAN (weights, EMA generator, config) from a run folder or a checkpoint file."""
+    payload = ckpt.load_checkpoint(Path(checkpoint) if checkpoint else Path(run))
+    build_args = dict(payload["build_args"])
+    gan = create(build_args.pop("name"), **build_args)
+    gan.load_state_dict(payload["model"])
+    gan.load_recipe_state(payload["recipe_state"])
+    gan.config = TrainConfig.from_dict(payload["config"])
+    gan.step = int(payload["step"])
+    return gan.to(device).eval()
+
+
+def run_config(run: str | Path) -> TrainConfig:
+    path = Path(run) / "config.json"
+    if not path.exists():
+        raise GankitError(f"{run} is not a gankit run folder (no config.json); train with `gankit train ... --out {run}`")
+    return load_config(path)
+
+
+def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, batch_size: int = 100,
+             device: str = "cpu") -> dict:
+    from .training.evaluation import evaluate as evaluate_gan
+    gan = load(run, device=device)
+    return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run))

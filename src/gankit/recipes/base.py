@@ -1,0 +1,214 @@
+"""A GAN is a recipe: nets + objective + regularizers + optimizers + a schedule of phases.
+
+The trainer only ever sees :class:`GAN.phases` — (name, module, optimizer, loss, repeats, interval) in
+the style of stylegan3's training loop — so adding a model never touches trainer code. Recipes that
+need more than "D scores real and fake" (conditional, auxiliary heads, autoencoder discriminators)
+subclass :class:`GAN` and override ``discriminator_loss``/``generator_loss``.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+from torch import nn
+
+from ..errors import GankitError
+from ..objectives.base import Objective
+from ..registry import OBJECTIVES
+
+# Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
+HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay")
+DEFAULT_HPARAMS = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), n_critic=1,
+                       clip=None, weight_decay=0.0)
+
+LossFn = Callable[[torch.Tensor, Optional[torch.Tensor], torch.Generator], "tuple[torch.Tensor, dict]"]
+
+
+@dataclass
+class Phase:
+    """One optimisation phase of a training step.
+
+    ``loss(real_samples, real_labels, rng) -> (scalar loss, {name: float})`` is minimised w.r.t. the
+    parameters of ``module`` with ``optimizers[optimizer]``; it runs ``repeats`` times (each with a fresh
+    batch) on every step where ``step % interval == 0``. ``after_step`` runs after each optimiser step.
+    """
+    name: str
+    module: nn.Module
+    optimizer: str
+    loss: LossFn
+    repeats: int = 1
+    interval: int = 1
+    after_step: Optional[Callable[[], None]] = None
+
+
+def resolve_objective(objective: str | Objective) -> Objective:
+    return objective if isinstance(objective, Objective) else OBJECTIVES.build(objective)
+
+
+class GAN(nn.Module):
+    """Generator + discriminator + objective, with an EMA copy of the generator for sampling."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, *, latent_dim: int,
+                 sample_shape: tuple, objective: str | Objective = "nonsaturating",
+                 regularizers: tuple = (), num_classes: int = 0, defaults: Optional[dict] = None,
+                 **hparam_overrides):
+        super().__init__()
+        unknown = set(hparam_overrides) - set(HPARAM_KEYS)
+        if unknown:
+            raise GankitError(f"unknown option(s) {', '.join(sorted(unknown))}; "
+                              f"training options are: {', '.join(HPARAM_KEYS)}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.generator_ema = copy.deepcopy(generator).requires_grad_(False).eval()
+        self.latent_dim = latent_dim
+        self.sample_shape = tuple(sample_shape)
+        self.num_classes = num_classes
+        self.objective = resolve_objective(objective)
+        self.check_compatible()
+        self.regularizers = tuple(self.build_regularizer(r) for r in regularizers)
+        self.hparams = {**DEFAULT_HPARAMS, **(defaults or {}), **self.objective.hparams,
+                        **{k: v for k, v in hparam_overrides.items() if v is not None}}
+        self.build_args: dict = {}      # filled by gankit.create: how to rebuild this GAN from a checkpoint
+
+    # ----------------------------------------------------------------------------- construction
+    def check_compatible(self) -> None:
+        """Refuse an objective whose discriminator output kind this discriminator does not produce."""
+        produced = getattr(self.discriminator, "output_kind", "logits")
+        if produced != self.objective.output:
+            compatible = [name for name in OBJECTIVES.names()
+                          if OBJECTIVES.build(name).output == produced]
+            raise GankitError(f"objective '{self.objective.name}' needs a discriminator producing "
+                              f"'{self.objective.output}', but this one produces '{produced}'; "
+                              f"compatible objectives: {', '.join(compatible)}")
+
+    def build_regularizer(self, spec):
+        from ..registry import REGULARIZERS
+        return REGULARIZERS.build(spec) if isinstance(spec, str) else spec
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0 and getattr(self, "uses_labels", False)
+
+    # ----------------------------------------------------------------------------- sampling
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def sample_latent(self, n: int, rng: Optional[torch.Generator] = None) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, generator=rng, device=self.device())
+
+    def sample_labels(self, n: int, rng: Optional[torch.Generator] = None) -> Optional[torch.Tensor]:
+        if not self.conditional:
+            return None
+        return torch.randint(self.num_classes, (n,), generator=rng, device=self.device())
+
+    def run_generator(self, net: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor]):
+        return net(z)
+
+    def fake_samples(self, n: int, labels: Optional[torch.Tensor], rng: torch.Generator):
+        return self.run_generator(self.generator, self.sample_latent(n, rng), labels)
+
+    @torch.no_grad()
+    def generate(self, n: int, labels: Optional[torch.Tensor] = None, *, rng=None, ema: bool = True,
+                 latent: Optional[torch.Tensor] = None, batch_size: int = 256) -> torch.Tensor:
+        """``n`` samples from the (EMA) generator in eval mode, on CPU; labels cycle 0..K-1 if omitted."""
+        net = self.generator_ema if ema else self.generator
+        was_training = net.training
+        net.eval()
+        if labels is None and self.conditional:
+            labels = torch.arange(n) % self.num_classes
+        outputs = []
+        for start in range(0, n, batch_size):
+            stop = min(n, start + batch_size)
+            z = latent[start:stop].to(self.device()) if latent is not None else self.sample_latent(stop - start, rng)
+            batch_labels = labels[start:stop].to(self.device()) if labels is not None else None
+            outputs.append(self.run_generator(net, z, batch_labels).cpu())
+        net.train(was_training)
+        return torch.cat(outputs)
+
+    # ----------------------------------------------------------------------------- losses
+    def discriminate(self, samples: torch.Tensor, labels: Optional[torch.Tensor]):
+        return self.discriminator(samples)
+
+    def discriminator_loss(self, real_samples, real_labels, rng):
+        fake_labels = self.sample_labels(real_samples.shape[0], rng)
+        with torch.no_grad():
+            fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng)
+        real_logits = self.discriminate(real_samples, real_labels)
+        fake_logits = self.discriminate(fake_samples, fake_labels)
+        loss = self.objective.discriminator_loss(real_logits, fake_logits)
+        logs = {"loss_d": loss.item(), "real_score": real_logits.mean().item(),
+                "fake_score": fake_logits.mean().item()}
+        if self.objective.penalty is not None:
+            penalty = self.objective.penalty(self.discriminator, real_samples, fake_samples, rng)
+            logs["penalty"] = penalty.item()
+            loss = loss + penalty
+        return loss + self.regularization("discriminator", real_samples, fake_samples, rng, logs), logs
+
+    def generator_loss(self, real_samples, real_labels, rng):
+        fake_labels = self.sample_labels(real_samples.shape[0], rng)
+        fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng)
+        fake_logits = self.discriminate(fake_samples, fake_labels)
+        loss = self.objective.generator_loss(fake_logits, None)
+        logs = {"loss_g": loss.item()}
+        return loss + self.regularization("generator", real_samples, fake_samples, rng, logs), logs
+
+    def regularization(self, net_name, real_samples, fake_samples, rng, logs):
+        """Sum of the non-lazy regularizers that apply to ``net_name`` (lazy ones have their own phase)."""
+        total = real_samples.new_zeros(())
+        for regularizer in self.regularizers:
+            if regularizer.applies_to in (net_name, "both") and regularizer.interval == 1:
+                value = regularizer(self, net_name, real_samples, fake_samples, rng)
+                logs[f"reg_{regularizer.name}"] = value.item()
+                total = total + value
+        return total
+
+    def lazy_regularizer_loss(self, regularizer):
+        def loss(real_samples, real_labels, rng):
+            value = regularizer(self, "discriminator", real_samples, None, rng) * regularizer.interval
+            return value, {f"reg_{regularizer.name}": value.item()}
+        return loss
+
+    # ----------------------------------------------------------------------------- schedule
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        h = self.hparams
+
+        def make(params, lr):
+            if h["optimizer"] == "adam":
+                return torch.optim.Adam(params, lr=lr, betas=tuple(h["betas"]), weight_decay=h["weight_decay"])
+            if h["optimizer"] == "rmsprop":
+                return torch.optim.RMSprop(params, lr=lr, weight_decay=h["weight_decay"])
+            raise GankitError(f"unknown optimizer '{h['optimizer']}'; use 'adam' or 'rmsprop'")
+        return {"generator": make(self.generator.parameters(), h["lr_g"]),
+                "discriminator": make(self.discriminator.parameters(), h["lr_d"])}
+
+    def clip_discriminator_weights(self) -> None:
+        """WGAN weight clipping (Arjovsky et al. 2017, Alg. 1): every D parameter into [−c, c]."""
+        with torch.no_grad():
+            for p in self.discriminator.parameters():
+                p.clamp_(-self.hparams["clip"], self.hparams["clip"])
+
+    def phases(self) -> list[Phase]:
+        clip = self.clip_discriminator_weights if self.hparams.get("clip") else None
+        phases = [Phase("D", self.discriminator, "discriminator", self.discriminator_loss,
+                        repeats=int(self.hparams["n_critic"]), after_step=clip)]
+        phases += [Phase(f"D-{r.name}", self.discriminator, "discriminator", self.lazy_regularizer_loss(r),
+                         interval=r.interval) for r in self.regularizers if r.interval > 1]
+        phases.append(Phase("G", self.generator, "generator", self.generator_loss))
+        return phases
+
+    # ----------------------------------------------------------------------------- state
+    def recipe_state(self) -> dict:
+        """Extra training state a recipe keeps outside its modules (e.g. BEGAN's k); saved in checkpoints."""
+        return {}
+
+    def load_recipe_state(self, state: dict) -> None:
+        pass
+
+    @torch.no_grad()
+    def update_ema(self, decay: float) -> None:
+        for ema_p, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            ema_p.lerp_(p, 1.0 - decay)
+        for ema_b, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            ema_b.copy_(b)

@@ -1,0 +1,35 @@
+"""``create(name, **overrides)``: the one door to every registered GAN (timm's create_model)."""
+from __future__ import annotations
+
+import inspect
+
+from ..errors import GankitError
+from ..registry import MODELS
+from .base import GAN, HPARAM_KEYS
+
+RECIPE_KEYS = ("objective", "regularizers") + HPARAM_KEYS
+
+
+def model_options(name: str) -> list[str]:
+    """The keyword options a model builder accepts (its own + the recipe's)."""
+    parameters = inspect.signature(MODELS.entry(name).builder).parameters
+    own = [p for p, spec in parameters.items() if spec.kind is spec.KEYWORD_ONLY or spec.default is not spec.empty]
+    return own + list(RECIPE_KEYS)
+
+
+def create(name: str, **overrides) -> GAN:
+    """Build the registered model ``name``; ``overrides`` are builder options (sample_shape, width, ...)
+    and recipe options (objective, regularizers, lr_g, lr_d, betas, n_critic, optimizer, clip)."""
+    entry = MODELS.entry(name)
+    valid = model_options(name)
+    unknown = [key for key in overrides if key not in valid]
+    if unknown:
+        raise GankitError(f"model '{name}' has no option {', '.join(repr(k) for k in unknown)}; "
+                          f"its options: {', '.join(valid)}")
+    if "sample_shape" in overrides:
+        overrides["sample_shape"] = tuple(overrides["sample_shape"])
+    if "regularizers" in overrides:
+        overrides["regularizers"] = tuple(overrides["regularizers"])
+    gan = entry.builder(**overrides)
+    gan.build_args = {"name": entry.name, **overrides}
+    return gan

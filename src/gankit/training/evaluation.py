@@ -1,0 +1,28 @@
+"""Run a registered metric on a GAN: the glue between a trained run and ``gankit.metrics``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..config import TrainConfig
+from ..metrics.context import EvalContext
+from ..registry import METRICS, DATASETS
+
+
+def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, batch_size: int = 100,
+             run_dir: Path | None = None) -> dict:
+    METRICS.entry(metric)                               # unknown name: one line listing the valid ones
+    rng = torch.Generator(device=gan.device()).manual_seed(seed)
+
+    def sample(n, labels=None):
+        return gan.generate(n, labels, rng=rng, batch_size=batch_size)
+
+    def load_data(split):
+        return DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
+
+    ctx = EvalContext(sample=sample, num_samples=num, data_name=config.data, load_data=load_data,
+                      num_classes=gan.num_classes, gan=gan, device=gan.device(), batch_size=batch_size,
+                      seed=seed, run_dir=run_dir)
+    result = METRICS.build(metric, ctx)
+    return {"metric": metric, **result} if "metric" not in result else result

@@ -1,0 +1,141 @@
+"""Trainer hooks: each does one thing at start, after a step, or at the end of a run.
+
+A hook never draws from the trainer's random generators, so adding or removing hooks cannot change
+the trained weights (resume and reproducibility rely on it).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+from ..imaging import render_samples, save_png
+
+
+class Hook:
+    def on_start(self, trainer) -> None:
+        pass
+
+    def on_step(self, trainer, step: int, logs: dict) -> None:
+        """``step`` counts completed steps (1-based)."""
+
+    def on_end(self, trainer) -> None:
+        pass
+
+
+def due(step: int, every: int, trainer) -> bool:
+    return every > 0 and (step % every == 0 or step == trainer.config.steps)
+
+
+class MetricsLogger(Hook):
+    """Averages of every logged number over ``every`` steps → metrics.jsonl (+ TensorBoard if installed)."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.sums, self.count, self.writer, self.started = defaultdict(float), 0, None, 0.0
+
+    def on_start(self, trainer):
+        self.path = trainer.out_dir / "metrics.jsonl"
+        self.started = time.perf_counter()
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+            self.writer = SummaryWriter(str(trainer.out_dir / "tensorboard"))
+        except ImportError:     # tensorboard is optional: `pip install tensorboard`
+            self.writer = None
+
+    def on_step(self, trainer, step, logs):
+        for key, value in logs.items():
+            self.sums[key] += value
+        self.count += 1
+        if due(step, self.every, trainer) or logs.get("_force_log"):
+            self.write(trainer, step, {k: v / self.count for k, v in self.sums.items() if not k.startswith("_")})
+            self.sums.clear()
+            self.count = 0
+
+    def write(self, trainer, step, values: dict):
+        record = {"step": step, **values, "time_s": round(time.perf_counter() - self.started, 3)}
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for key, value in values.items():
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    self.writer.add_scalar(key, value, step)
+            self.writer.flush()
+
+    def on_end(self, trainer):
+        if self.writer is not None:
+            self.writer.close()
+
+
+class SampleGrid(Hook):
+    """A PNG of the EMA generator on fixed noise every ``every`` steps: samples/step-0000100.png."""
+
+    def __init__(self, every: int, num: int = 64):
+        self.every, self.num = every, num
+
+    def on_start(self, trainer):
+        gan = trainer.gan
+        num = self.num if gan.sample_shape and len(gan.sample_shape) == 3 else 2000
+        fixed_rng = torch.Generator(device=gan.device()).manual_seed(trainer.config.seed + 1)
+        self.latent = gan.sample_latent(num, fixed_rng)
+        self.real_points = None if trainer.data.is_image else trainer.data.samples[:2000]
+
+    def on_step(self, trainer, step, logs):
+        if due(step, self.every, trainer):
+            samples = trainer.gan.generate(self.latent.shape[0], latent=self.latent)
+            save_png(render_samples(samples, self.real_points), trainer.out_dir / "samples" / f"step-{step:07d}.png")
+
+
+class Checkpointer(Hook):
+    def __init__(self, every: int, keep: int):
+        self.every, self.keep = every, keep
+
+    def on_step(self, trainer, step, logs):
+        if due(step, self.every, trainer):
+            trainer.save_checkpoint(keep=self.keep)
+
+
+class Evaluator(Hook):
+    """Logs a registered metric (e.g. FID) every ``every`` steps into metrics.jsonl."""
+
+    def __init__(self, every: int, metric: str, num: int):
+        self.every, self.metric, self.num = every, metric, num
+
+    def on_step(self, trainer, step, logs):
+        if due(step, self.every, trainer):
+            from .evaluation import evaluate
+            result = evaluate(trainer.gan, trainer.config, self.metric, self.num, run_dir=trainer.out_dir)
+            logs[f"eval_{self.metric}"] = result["value"]
+            logs["_force_log"] = True
+
+
+class ProgressBar(Hook):
+    """tqdm bar with the latest losses; tqdm shows it/s itself."""
+
+    def on_start(self, trainer):
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=trainer.config.steps, initial=trainer.step, desc=trainer.config.model,
+                        unit="step", dynamic_ncols=True)
+
+    def on_step(self, trainer, step, logs):
+        self.bar.update(1)
+        if step % 10 == 0 or step == trainer.config.steps:
+            shown = {k: f"{v:.3g}" for k, v in logs.items() if k.startswith("loss") or k in ("penalty", "M")}
+            self.bar.set_postfix(shown, refresh=False)
+
+    def on_end(self, trainer):
+        self.bar.close()
+
+
+def default_hooks(config, progress: bool = True) -> list[Hook]:
+    hooks = [SampleGrid(config.sample_every), Checkpointer(config.checkpoint_every, config.keep_checkpoints)]
+    if config.eval_every:
+        hooks.append(Evaluator(config.eval_every, config.eval_metric, config.eval_num))
+    hooks.append(MetricsLogger(config.log_every))     # after Evaluator, so eval values are logged
+    if progress:
+        hooks.append(ProgressBar())
+    return hooks

@@ -1,0 +1,133 @@
+"""The one training loop (after stylegan3's): per step, run each of the GAN's phases, update the EMA
+generator, then call the hooks. It knows nothing about any particular GAN.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from ..config import TrainConfig
+from ..data.base import TensorData
+from ..errors import GankitError, TrainingDiverged
+from ..recipes.base import GAN
+from ..recipes.factory import create
+from ..registry import DATASETS
+from . import checkpoint as ckpt
+from .hooks import Hook, default_hooks
+
+
+def load_training_data(config: TrainConfig, split: str = "train") -> TensorData:
+    return DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
+
+
+def build_gan(config: TrainConfig, data: TensorData) -> GAN:
+    return create(config.model, sample_shape=data.sample_shape, num_classes=data.num_classes,
+                  **config.recipe_overrides())
+
+
+def pick_device(name: str) -> torch.device:
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise GankitError(f"device '{name}' requested but CUDA is not available; use --device cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    """Trains ``config.model`` on ``config.data`` into ``out_dir``; ``resume=True`` continues from the
+    latest checkpoint there (to ``config.steps`` total steps)."""
+
+    def __init__(self, config: TrainConfig, out_dir: str | Path, *, resume: bool = False,
+                 hooks: list[Hook] | None = None, progress: bool = True, data: TensorData | None = None):
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.device = pick_device(config.device)
+        self.data = data if data is not None else load_training_data(config)
+        torch.manual_seed(config.seed)                 # net initialisation and dropout
+        self.gan = build_gan(config, self.data).to(self.device)
+        self.optimizers = self.gan.make_optimizers()
+        self.phases = self.gan.phases()
+        self.rng = torch.Generator(device="cpu").manual_seed(config.seed)   # batches and latents
+        self.step = 0
+        self.last_checkpoint: Path | None = None
+        if resume:
+            self.restore(ckpt.latest_checkpoint(self.out_dir))
+        self.hooks = hooks if hooks is not None else default_hooks(config, progress)
+
+    # ------------------------------------------------------------------------ state
+    def state(self) -> dict:
+        return {"config": self.config.to_dict(), "build_args": self.gan.build_args, "step": self.step,
+                "model": self.gan.state_dict(),
+                "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+                "recipe_state": self.gan.recipe_state(),
+                "rng": {"torch": torch.get_rng_state(), "batches": self.rng.get_state()}}
+
+    def save_checkpoint(self, keep: int = 0) -> Path:
+        bad = [name for name, p in self.gan.state_dict().items() if p.is_floating_point() and not torch.isfinite(p).all()]
+        if bad:
+            raise TrainingDiverged(f"weights became non-finite ({bad[0]}) at step {self.step}; "
+                                   f"not saved, last good checkpoint: {self.last_checkpoint or 'none'}")
+        self.last_checkpoint = ckpt.save_checkpoint(ckpt.checkpoint_path(self.out_dir, self.step), self.state(), keep)
+        return self.last_checkpoint
+
+    def restore(self, path: Path) -> None:
+        payload = ckpt.load_checkpoint(path)
+        if payload["build_args"].get("name") != self.config.model:
+            raise GankitError(f"checkpoint {path} is of model '{payload['build_args'].get('name')}', "
+                              f"not '{self.config.model}'; resume with the run's own model")
+        self.gan.load_state_dict(payload["model"])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(payload["optimizers"][name])
+        self.gan.load_recipe_state(payload["recipe_state"])
+        torch.set_rng_state(payload["rng"]["torch"])
+        self.rng.set_state(payload["rng"]["batches"])
+        self.step = int(payload["step"])
+        self.last_checkpoint = Path(path)
+
+    # ------------------------------------------------------------------------ loop
+    def run_phase(self, phase, logs: dict) -> None:
+        self.gan.requires_grad_(False)
+        phase.module.requires_grad_(True)
+        optimizer = self.optimizers[phase.optimizer]
+        for _ in range(phase.repeats):
+            real_samples, real_labels = self.data.batch(self.config.batch_size, self.rng)
+            real_samples = real_samples.to(self.device)
+            real_labels = real_labels.to(self.device) if real_labels is not None else None
+            loss, phase_logs = phase.loss(real_samples, real_labels, self.rng)
+            if not math.isfinite(loss.item()):
+                raise TrainingDiverged(
+                    f"{phase.name} loss became {loss.item()} at step {self.step + 1}; training stopped, "
+                    f"last good checkpoint: {self.last_checkpoint or 'none (lower the learning rate)'}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if phase.after_step is not None:
+                phase.after_step()
+            logs.update(phase_logs)
+
+    def train_step(self) -> dict:
+        logs: dict = {}
+        self.gan.train()
+        for phase in self.phases:
+            if self.step % phase.interval == 0:
+                self.run_phase(phase, logs)
+        self.gan.requires_grad_(False)
+        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+        self.gan.update_ema(decay)
+        self.step += 1
+        return logs
+
+    def run(self) -> "Trainer":
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.config.save(self.out_dir / "config.json")
+        for hook in self.hooks:
+            hook.on_start(self)
+        try:
+            while self.step < self.config.steps:
+                logs = self.train_step()
+                for hook in self.hooks:
+                    hook.on_step(self, self.step, logs)
+        finally:
+            for hook in self.hooks:
+                hook.on_end(self)
+        return self
