@@ -17,6 +17,7 @@ class TensorData:
     ``samples``: float32, images as (N, C, H, W) scaled to [-1, 1], or 2D points as (N, 2).
     ``labels``: int64 (N,) class ids, or None for unlabelled data.
     ``modes``/``mode_std``: for toy mixtures, the (M, 2) mixture centres and their std (else None).
+    ``source``: a human-readable note of where the samples came from (e.g. a folder of IDX files).
     """
     name: str
     samples: torch.Tensor
@@ -25,6 +26,7 @@ class TensorData:
     class_names: tuple[str, ...] = ()
     modes: torch.Tensor | None = None
     mode_std: float | None = None
+    source: str = ""          # where the samples were read from (files, package), for logs
 
     def __len__(self) -> int:
         return self.samples.shape[0]

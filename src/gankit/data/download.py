@@ -1,0 +1,146 @@
+"""Downloading MNIST and Fashion-MNIST into gankit's cache, checked against published checksums.
+
+Files land in ``cache_dir()/<dataset>/`` (``$GANKIT_CACHE`` or ``~/.cache/gankit``). Each file is
+streamed to a temporary file next to its destination, checked, then moved into place with
+``os.replace``, so an interrupted or corrupt download never leaves a file under the final name.
+
+Checksums of the .gz files, both verified:
+- MNIST (torchvision mirror https://ossci-datasets.s3.amazonaws.com/mnist/): md5 from torchvision's
+  ``MNIST.resources``; sha256 as published with guild.ai's MNIST resource and tensorflow-haskell's
+  ``tensorflow-mnist-input-data`` (same bytes as yann.lecun.com / the CVDF mirror).
+- Fashion-MNIST (zalandoresearch/fashion-mnist): md5 from the dataset's README (also torchvision's
+  ``FashionMNIST.resources``); sha256 as published next to those md5s by Britefury/batchup and
+  TFDS-style loaders. A second sha256 set (08dc20ab...) circulates in older code; it is not paired
+  with the published md5s anywhere, so it is not accepted.
+The Debian package ``dataset-fashion-mnist`` recompresses the .gz files, so its copies have other
+checksums; gankit reads those through the IDX validator only and never re-verifies them here.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import GankitError
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    md5: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RemoteDataset:
+    base_url: str
+    url_env: str          # environment variable that overrides base_url (e.g. a local mirror)
+    files: tuple[RemoteFile, ...]
+
+
+REMOTE_DATASETS = {
+    "mnist": RemoteDataset(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/", "GANKIT_MNIST_URL", (
+            RemoteFile("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                       "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+            RemoteFile("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
+                       "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+            RemoteFile("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
+                       "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+            RemoteFile("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
+                       "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+        )),
+    "fashion-mnist": RemoteDataset(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "GANKIT_FASHION_MNIST_URL", (
+            RemoteFile("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                       "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
+            RemoteFile("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
+                       "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+            RemoteFile("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
+                       "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
+            RemoteFile("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
+                       "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+        )),
+}
+
+_CHUNK = 1 << 20
+
+
+class DownloadFailed(GankitError):
+    """The server could not be reached or answered with an error (as opposed to bad content)."""
+
+
+def cache_dir() -> Path:
+    """``$GANKIT_CACHE`` if set, else ``~/.cache/gankit``."""
+    return Path(os.environ.get("GANKIT_CACHE") or Path.home() / ".cache" / "gankit").expanduser()
+
+
+def base_url_for(dataset: str, base_url: str | None = None) -> str:
+    remote = REMOTE_DATASETS[dataset]
+    url = base_url or os.environ.get(remote.url_env) or remote.base_url
+    return url if url.endswith("/") else url + "/"
+
+
+def _digests(path: Path) -> tuple[str, str]:
+    md5, sha256 = hashlib.md5(), hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(_CHUNK), b""):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+def _matches(path: Path, remote: RemoteFile) -> bool:
+    return _digests(path) == (remote.md5, remote.sha256)
+
+
+def fetch_file(url: str, destination: Path, remote: RemoteFile, timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``destination`` atomically; wrong md5/sha256 -> GankitError, file removed."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.",
+                                         suffix=".part")
+    temporary = Path(temporary)
+    try:
+        with os.fdopen(handle, "wb") as sink:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:
+                    for chunk in iter(lambda: response.read(_CHUNK), b""):
+                        sink.write(chunk)
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                reason = getattr(error, "reason", None) or error
+                raise DownloadFailed(f"could not download {url}: {reason}") from error
+        md5, sha256 = _digests(temporary)
+        if (md5, sha256) != (remote.md5, remote.sha256):
+            raise GankitError(f"downloaded {remote.name} from {url} has the wrong checksum "
+                              f"(sha256 {sha256[:16]}..., expected {remote.sha256[:16]}...; md5 {md5}, "
+                              f"expected {remote.md5}); the bad file was removed, try again or use "
+                              f"another mirror")
+        os.replace(temporary, destination)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return destination
+
+
+def download_dataset(dataset: str, directory=None, base_url: str | None = None,
+                     timeout: float = 60.0) -> Path:
+    """Download the four IDX .gz files of ``dataset`` ("mnist" or "fashion-mnist"), return their folder.
+
+    ``directory`` defaults to ``cache_dir()/dataset``; files already there with the right checksums are
+    kept. ``base_url`` (or ``$GANKIT_MNIST_URL`` / ``$GANKIT_FASHION_MNIST_URL``) replaces the mirror.
+    """
+    if dataset not in REMOTE_DATASETS:
+        raise GankitError(f"no download known for dataset '{dataset}'; "
+                          f"downloadable: {', '.join(sorted(REMOTE_DATASETS))}")
+    folder = Path(directory) if directory is not None else cache_dir() / dataset
+    url = base_url_for(dataset, base_url)
+    for remote in REMOTE_DATASETS[dataset].files:
+        destination = folder / remote.name
+        if destination.is_file() and _matches(destination, remote):
+            continue
+        fetch_file(url + remote.name, destination, remote, timeout=timeout)
+    return folder
