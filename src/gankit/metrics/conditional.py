@@ -31,7 +31,7 @@ MNIST_CLASSES = 10
 
 try:  # the shared FID helper, when present, so every Frechet distance in gankit is one function
     from .fid import frechet_distance
-except ImportError:  # pragma: no cover - exercised only before metrics/fid.py exists
+except ImportError:  # before metrics/fid.py exists: the local one below
     frechet_distance = None
 
 
@@ -103,6 +103,10 @@ def _local_frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt)
 
 
+if frechet_distance is None:
+    frechet_distance = _local_frechet_distance
+
+
 def feature_frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """Frechet distance between Gaussians fitted (mean, unbiased covariance, float64) to two feature sets."""
     if min(features_a.shape[0], features_b.shape[0]) < 2:
@@ -111,8 +115,7 @@ def feature_frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor)
     for features in (features_a, features_b):
         array = features.double().numpy()
         stats += [array.mean(axis=0), np.cov(array, rowvar=False)]
-    distance = frechet_distance or _local_frechet_distance
-    return float(distance(*stats))
+    return float(frechet_distance(*stats))
 
 
 # --------------------------------------------------------------------------- registered metrics
