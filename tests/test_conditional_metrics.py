@@ -94,8 +94,13 @@ def real_digit_sampler(images, labels):
     def sample(n, requested):
         if requested is None:
             requested = torch.arange(n) % 10
-        picks = [torch.nonzero(labels == int(c)).flatten() for c in requested]
-        return torch.stack([images[p[i % len(p)]] for i, p in enumerate(picks)])
+        by_class = [torch.nonzero(labels == c).flatten() for c in range(10)]
+        taken = [0] * 10
+        chosen = []
+        for c in requested.tolist():
+            chosen.append(by_class[c][taken[c] % len(by_class[c])])
+            taken[c] += 1
+        return images[torch.stack(chosen)]
     return sample
 
 
