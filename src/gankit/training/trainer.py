@@ -52,6 +52,9 @@ class Trainer:
         self.last_checkpoint: Path | None = None
         if resume:
             self.restore(ckpt.latest_checkpoint(self.out_dir))
+        elif ckpt.list_checkpoints(self.out_dir):
+            raise GankitError(f"{self.out_dir} already holds a trained run; continue it with --resume "
+                              f"{self.out_dir} or choose another --out")
         self.hooks = hooks if hooks is not None else default_hooks(config, progress)
 
     # ------------------------------------------------------------------------ state

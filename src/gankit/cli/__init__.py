@@ -1,0 +1,42 @@
+"""`gankit` command line: a thin layer over gankit.api. Each sub-command lives in ``cmd_<name>.py``
+with ``register(subparsers)``; user errors print one line (no traceback) and exit with status 2."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import GankitError
+
+COMMANDS = ["cmd_list", "cmd_train", "cmd_sample", "cmd_eval", "cmd_bench", "cmd_metrics"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gankit", description="Train and measure GANs.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"gankit.cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"gankit.cli.{name}":
+                continue            # a command module not present in this build
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GankitError as error:
+        print(f"gankit: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gankit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""`gankit eval RUN_DIR --metric NAME --num N [--json]`: any registered metric on a trained run."""
+from __future__ import annotations
+
+import json
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("eval", help="measure a trained run with a registered metric")
+    parser.add_argument("run", help="run folder")
+    parser.add_argument("--metric", action="append", required=True,
+                        help="metric name (repeatable), see `gankit list metrics`")
+    parser.add_argument("--num", type=int, default=1000, help="number of generated samples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per metric")
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    import gankit
+    for metric in args.metric:
+        result = gankit.evaluate(args.run, metric, args.num, seed=args.seed, batch_size=args.batch_size,
+                                 device=args.device)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            extras = ", ".join(f"{k}={v}" for k, v in result.items() if k not in ("metric", "value")
+                               and not isinstance(v, (list, dict)))
+            print(f"{result['metric']}: {result['value']:.6g}" + (f"  ({extras})" if extras else ""))

@@ -1,0 +1,41 @@
+"""`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import GankitError
+from ..imaging import render_samples, save_png
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("sample", help="write a PNG grid of samples from a trained run")
+    parser.add_argument("run", help="run folder or checkpoint file")
+    parser.add_argument("--num", type=int, default=64)
+    parser.add_argument("--out", default="samples.png", help="PNG file to write")
+    parser.add_argument("--class", dest="class_id", type=int, default=None, help="class to generate (conditional models)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--raw", action="store_true", help="sample the trained generator, not its EMA")
+    parser.add_argument("--device", default="cpu")
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    import gankit
+    if args.num < 1:
+        raise GankitError(f"--num must be at least 1, got {args.num}")
+    run_path = Path(args.run)
+    gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
+                      checkpoint=None if run_path.is_dir() else run_path, device=args.device)
+    labels = None
+    if args.class_id is not None:
+        if not gan.conditional:
+            raise GankitError(f"--class needs a class-conditional model; '{gan.build_args['name']}' is unconditional")
+        if not 0 <= args.class_id < gan.num_classes:
+            raise GankitError(f"--class must be in 0..{gan.num_classes - 1}, got {args.class_id}")
+        labels = torch.full((args.num,), args.class_id, dtype=torch.long)
+    rng = torch.Generator(device=gan.device()).manual_seed(args.seed)
+    samples = gan.generate(args.num, labels, rng=rng, ema=not args.raw)
+    save_png(render_samples(samples), args.out)
+    print(f"wrote {args.num} samples of {gan.build_args['name']} (step {gan.step}) to {args.out}")

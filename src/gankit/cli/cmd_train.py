@@ -1,0 +1,64 @@
+"""`gankit train MODEL --data NAME --steps N --out RUN_DIR [--resume RUN_DIR] [--set key=value ...]`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import TrainConfig, apply_overrides, load_config
+from ..errors import GankitError
+
+# command-line flags that map one-to-one onto TrainConfig fields
+FLAGS = {"steps": int, "batch_size": int, "seed": int, "lr_g": float, "lr_d": float, "n_critic": int,
+         "optimizer": str, "image_size": int, "channels": int, "sample_every": int,
+         "checkpoint_every": int, "log_every": int, "eval_every": int, "eval_metric": str,
+         "eval_num": int, "device": str, "objective": str}
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("train", help="train a model (or resume a run)")
+    parser.add_argument("model", nargs="?", help="registered model name (see `gankit list models`)")
+    parser.add_argument("--data", help="dataset name (see `gankit list datasets`), e.g. mnist, image-folder:PATH")
+    parser.add_argument("--out", help="run folder (default runs/MODEL)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR up to --steps")
+    parser.add_argument("--config", help="a JSON or TOML config file")
+    parser.add_argument("--reg", action="append", dest="regularizers", default=None,
+                        help="regularizer name (repeatable), see `gankit list regularizers`")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any config key, e.g. --set model_args.width=32 --set betas=[0,0.9]")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for flag, kind in FLAGS.items():
+        parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
+    parser.set_defaults(func=run)
+
+
+def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
+    from ..api import run_config
+    chosen = {flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None}
+    if args.regularizers:
+        chosen["regularizers"] = tuple(args.regularizers)
+    if args.resume:
+        out_dir = Path(args.resume)
+        config = run_config(out_dir)
+        if args.model and args.model != config.model:
+            raise GankitError(f"{out_dir} holds a '{config.model}' run, not '{args.model}'; "
+                              f"use `gankit train {config.model} --resume {out_dir}`")
+        if args.data and args.data != config.data:
+            raise GankitError(f"{out_dir} was trained on '{config.data}', not '{args.data}'; drop --data to resume")
+        return apply_overrides(config.replace(**chosen), args.set), out_dir, True
+    if args.config:
+        config = load_config(args.config)
+        config = config.replace(**{k: v for k, v in (("model", args.model), ("data", args.data)) if v}, **chosen)
+    else:
+        if not args.model:
+            raise GankitError("no model given; use `gankit train MODEL --data DATASET` (see `gankit list`)")
+        from ..registry import MODELS
+        entry = MODELS.entry(args.model)
+        config = TrainConfig(model=entry.name, data=args.data or entry.meta.get("data", "mnist"), **chosen)
+    return apply_overrides(config, args.set), Path(args.out or f"runs/{config.model}"), False
+
+
+def run(args):
+    import gankit
+    config, out_dir, resume = resolve_config(args)
+    trainer = gankit.train(config, out_dir, resume=resume, progress=not args.no_progress)
+    print(f"trained {config.model} on {config.data} to step {trainer.step}: {out_dir} "
+          f"(checkpoint {trainer.last_checkpoint}, samples in {out_dir / 'samples'})")

@@ -1,0 +1,104 @@
+"""The one training loop: reproducible, resumable to identical weights, stops cleanly on NaN."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import gankit
+from gankit.config import TrainConfig
+from gankit.errors import GankitError, TrainingDiverged
+from gankit.training import Trainer
+from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+from conftest import tiny_data
+
+
+def config(steps, **values):
+    defaults = dict(model="dcgan", data="tiny", steps=steps, batch_size=8, seed=3, log_every=2,
+                    sample_every=2, checkpoint_every=2, model_args={"width": 4})
+    return TrainConfig(**{**defaults, **values})
+
+
+def weights(trainer):
+    return {k: v.clone() for k, v in trainer.gan.state_dict().items()}
+
+
+def assert_same(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("model,shape", [("dcgan", (1, 28, 28)), ("gan", (1, 28, 28)), ("mlp-gan", (2,))])
+def test_n_plus_resume_n_equals_2n(model, shape, tmp_path):
+    data = tiny_data(shape)
+    model_args = {"width": 4} if model == "dcgan" else {}
+    straight = Trainer(config(4, model=model, model_args=model_args), tmp_path / "a", progress=False, data=data).run()
+    Trainer(config(2, model=model, model_args=model_args), tmp_path / "b", progress=False, data=data).run()
+    resumed = Trainer(config(4, model=model, model_args=model_args), tmp_path / "b", resume=True,
+                      progress=False, data=data).run()
+    assert resumed.step == 4
+    assert_same(weights(straight), weights(resumed))
+    for name in ("generator", "discriminator"):
+        a = straight.optimizers[name].state_dict()["state"]
+        b = resumed.optimizers[name].state_dict()["state"]
+        assert all(torch.equal(a[i]["exp_avg"], b[i]["exp_avg"]) for i in a)
+
+
+def test_seeded_runs_are_reproducible_and_seeds_differ(tmp_path):
+    data = tiny_data()
+    a = Trainer(config(2), tmp_path / "a", progress=False, data=data).run()
+    b = Trainer(config(2), tmp_path / "b", progress=False, data=data).run()
+    c = Trainer(config(2, seed=4), tmp_path / "c", progress=False, data=data).run()
+    assert_same(weights(a), weights(b))
+    assert not torch.equal(weights(a)["generator.net.0.weight"], weights(c)["generator.net.0.weight"])
+
+
+def test_run_folder_layout_and_checkpoint_contents(tmp_path):
+    Trainer(config(4, keep_checkpoints=1), tmp_path, progress=False, data=tiny_data()).run()
+    assert json.loads((tmp_path / "config.json").read_text())["model"] == "dcgan"
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 4]
+    assert {"loss_d", "loss_g"} <= records[0].keys()
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step-0000002.png", "step-0000004.png"]
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-0000004.pt"]     # keep=1 pruned step 2
+    payload = load_checkpoint(tmp_path)
+    assert payload["step"] == 4 and payload["build_args"]["name"] == "dcgan"
+    assert {"generator", "discriminator"} == payload["optimizers"].keys()
+    assert not list(tmp_path.glob("checkpoints/.*tmp"))        # atomic: no temp file left
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    data = tiny_data()
+    trainer = Trainer(config(2), tmp_path, progress=False, data=data).run()
+    good = load_checkpoint(tmp_path)["model"]
+    poisoned = Trainer(config(6), tmp_path, resume=True, progress=False, data=data)
+    with torch.no_grad():
+        next(poisoned.gan.discriminator.parameters()).fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match="loss became nan at step 3.*step-0000002.pt"):
+        poisoned.run()
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-0000002.pt"]
+    assert_same(load_checkpoint(tmp_path)["model"], good)
+    assert trainer.step == 2
+
+
+def test_existing_run_is_not_overwritten(tmp_path):
+    Trainer(config(2), tmp_path, progress=False, data=tiny_data()).run()
+    with pytest.raises(GankitError, match="already holds a trained run; continue it with --resume"):
+        Trainer(config(2), tmp_path, progress=False, data=tiny_data())
+
+
+def test_corrupt_checkpoint_names_the_file(tmp_path):
+    Trainer(config(2), tmp_path, progress=False, data=tiny_data()).run()
+    path = list_checkpoints(tmp_path)[-1]
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(GankitError, match=f"checkpoint {path} is corrupt"):
+        gankit.load(tmp_path)
+
+
+def test_unknown_option_lists_valid_ones():
+    with pytest.raises(GankitError, match="model 'dcgan' has no option 'depth'; its options: .*width"):
+        gankit.create("dcgan", depth=3)
+    with pytest.raises(GankitError, match="unknown model 'dcgann'; valid models: .*dcgan"):
+        gankit.create("dcgann")
