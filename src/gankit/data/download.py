@@ -111,7 +111,10 @@ def fetch_file(url: str, destination: Path, remote: RemoteFile, timeout: float =
                     for chunk in iter(lambda: response.read(_CHUNK), b""):
                         sink.write(chunk)
             except (urllib.error.URLError, OSError, ValueError) as error:
-                reason = getattr(error, "reason", None) or error
+                if isinstance(error, urllib.error.HTTPError):
+                    reason = f"HTTP {error.code} {error.reason}"
+                else:
+                    reason = getattr(error, "reason", None) or error
                 raise DownloadFailed(f"could not download {url}: {reason}") from error
         md5, sha256 = _digests(temporary)
         if (md5, sha256) != (remote.md5, remote.sha256):
