@@ -48,20 +48,25 @@ def configure(name: str, defaults: dict, overrides: dict) -> dict:
     return hparams
 
 
+def _cross_entropy_objective(name: str, generator_loss, paper: str, overrides: dict) -> Objective:
+    return Objective(name, nonsaturating_discriminator_loss, generator_loss,
+                     hparams=configure(name, DCGAN_ADAM, overrides), paper=paper)
+
+
 @register_objective("nonsaturating")
 def nonsaturating(**overrides) -> Objective:
     """Goodfellow 2014 cross-entropy GAN with the non-saturating −log D(G(z)) generator loss."""
-    return Objective("nonsaturating", nonsaturating_discriminator_loss, nonsaturating_generator_loss,
-                     hparams=configure("nonsaturating", DCGAN_ADAM, overrides),
-                     paper="Goodfellow et al. 2014, Generative Adversarial Nets, Sec. 3 (Adam: Radford et al. 2016)")
+    return _cross_entropy_objective("nonsaturating", nonsaturating_generator_loss,
+                                    "Goodfellow et al. 2014, Generative Adversarial Nets, Sec. 3 "
+                                    "(Adam: Radford et al. 2016)", overrides)
 
 
 @register_objective("minimax")
 def minimax(**overrides) -> Objective:
     """Goodfellow 2014 cross-entropy GAN with the original saturating log(1 − D(G(z))) generator loss."""
-    return Objective("minimax", nonsaturating_discriminator_loss, minimax_generator_loss,
-                     hparams=configure("minimax", DCGAN_ADAM, overrides),
-                     paper="Goodfellow et al. 2014, Generative Adversarial Nets, Eq. 1 (Adam: Radford et al. 2016)")
+    return _cross_entropy_objective("minimax", minimax_generator_loss,
+                                    "Goodfellow et al. 2014, Generative Adversarial Nets, Eq. 1 "
+                                    "(Adam: Radford et al. 2016)", overrides)
 
 
 @register_objective("lsgan")
