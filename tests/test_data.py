@@ -103,9 +103,12 @@ def test_mnist_from_idx_root_scales_and_reshapes(tmp_path):
 def test_mnist_found_in_gankit_data_subfolder(tmp_path, monkeypatch):
     images, labels = random_digits(3, seed=3)
     write_mnist_split(tmp_path / "store" / "mnist", "t10k", images, labels)
+    other_images, other_labels = random_digits(7, seed=5)       # e.g. Fashion-MNIST, same file names
+    write_mnist_split(tmp_path / "store", "t10k", other_images, other_labels)
     monkeypatch.setenv("GANKIT_DATA", str(tmp_path / "store"))
     data = load_dataset("mnist", split="test", download=False)
-    assert data.labels.tolist() == labels.tolist()
+    assert data.labels.tolist() == labels.tolist()             # the named subfolder wins
+    assert len(load_dataset("fashion-mnist", split="test", download=False, root=tmp_path / "store")) == 7
     with pytest.raises(GankitError, match="splits 'train' and 'test', not 'val'"):
         load_dataset("mnist", split="val", download=False)
 

