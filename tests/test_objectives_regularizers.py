@@ -199,3 +199,17 @@ def test_regularizer_user_errors_are_one_line():
         check_regularizer(REGULARIZERS.build("cr"), Critic(), (2,))
     with pytest.raises(GankitError, match="rotation head"):
         check_regularizer(REGULARIZERS.build("rotation"), Critic(with_rotation_head=False), (1, 3, 3))
+
+
+def test_recipe_shortcut_call_uses_the_gan_networks_without_schedule():
+    class TinyGAN:
+        discriminator = Critic()
+        generator = torch.nn.Linear(2, 2, bias=False)
+
+    with torch.no_grad():
+        TinyGAN.generator.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))   # off-diagonal Gram ‖·‖² = 2
+    images = torch.randn(3, 1, 3, 3)
+    lazy_r1 = build_regularizer("r1", lazy_interval=8)
+    # weight γ/2 = 5 times ‖∇D‖² = 9, with no ×8: the caller owns the lazy schedule
+    assert lazy_r1(TinyGAN(), "discriminator", images, None).item() == pytest.approx(45.0)
+    assert REGULARIZERS.build("ortho")(TinyGAN(), "generator", None, images).item() == pytest.approx(2e-4)

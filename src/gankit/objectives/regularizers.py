@@ -6,7 +6,9 @@ A recipe adds a regularizer to the loss of one or both players, the same way for
     if term is not None:                 # None: does not apply to this player, or not due this step
         discriminator_loss = discriminator_loss + term
 
-``term`` is already weighted (weight, and ×interval for lazy regularization); ``fn`` is the raw,
+``term`` is already weighted (weight, and ×interval for lazy regularization). A recipe that schedules
+lazy terms itself can call ``regularizer(gan, role, real_samples, fake_samples, generator)`` instead:
+weighted, but neither scheduled nor ×interval. ``fn`` is the raw,
 UNWEIGHTED term with the signature
 ``fn(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None) -> scalar``
 where ``generator`` is the run's torch.Generator (randomness), ``role`` is the player whose loss the
@@ -63,13 +65,25 @@ class Regularizer:
             return self.generator_weight
         return self.weight
 
+    def weighted(self, role: str, discriminator, real_samples, fake_samples, generator=None, generator_net=None):
+        """``weight_for(role) · fn(...)``: the term for one step, without the lazy ×interval factor."""
+        raw = self.fn(discriminator, real_samples, fake_samples, generator, role=role, generator_net=generator_net)
+        return self.weight_for(role) * raw
+
     def term(self, role: str, step: int, discriminator, real_samples, fake_samples, generator=None,
              generator_net=None):
-        """The weighted term to add to ``role``'s loss at ``step``, or None when it does not apply/is not due."""
+        """The weighted term to add to ``role``'s loss at ``step`` (×interval when lazy), or None when it does
+        not apply to ``role`` or is not due at ``step``."""
         if not self.applies(role) or not self.due(step):
             return None
-        raw = self.fn(discriminator, real_samples, fake_samples, generator, role=role, generator_net=generator_net)
-        return self.weight_for(role) * self.interval * raw
+        weighted = self.weighted(role, discriminator, real_samples, fake_samples, generator, generator_net)
+        return weighted * self.interval
+
+    def __call__(self, gan, role: str, real_samples, fake_samples, generator=None):
+        """Recipe shortcut: :meth:`weighted` with ``gan.discriminator`` and ``gan.generator`` (the networks).
+        Neither checks ``applies_to`` nor the lazy schedule nor multiplies by ``interval``: the caller does."""
+        return self.weighted(role, gan.discriminator, real_samples, fake_samples, generator,
+                             generator_net=getattr(gan, "generator", None))
 
 
 def _r1(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None):
