@@ -51,6 +51,9 @@ def save_checkpoint(path: Path, payload: dict, keep: int = 0) -> Path:
 
 def load_checkpoint(path: Path) -> dict:
     path = Path(path)
+    if not path.exists():
+        raise GankitError(f"no run folder or checkpoint at {path}; train one with "
+                          f"`gankit train MODEL --out {path}`")
     if path.is_dir():
         path = latest_checkpoint(path)
     try:

@@ -1,0 +1,60 @@
+"""The command line, run in-process: outputs, files written and one-line user errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gankit.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_shows_models_and_datasets(capsys):
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    for name in ("gan", "dcgan", "mlp-gan", "mnist", "fashion-mnist", "ring8", "grid25", "image-folder:PATH"):
+        assert name in out
+    code, out, _ = run_cli(capsys, "list", "models", "--json")
+    assert {"gan", "dcgan", "mlp-gan"} <= set(json.loads(out)["models"])
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "dcgann", "--data", "ring8"], "unknown model 'dcgann'; valid models: "),
+    (["train", "mlp-gan", "--data", "ring9"], "unknown dataset 'ring9'; valid datasets: "),
+    (["train", "dcgan", "--data", "ring8", "--out", "{tmp}/x"], "model 'dcgan' needs square images"),
+    (["train", "mlp-gan", "--data", "ring8", "--set", "nonsense"], "--set expects key=value"),
+    (["sample", "{tmp}/missing"], "no run folder or checkpoint at {tmp}/missing"),
+    (["train", "dcgan", "--data", "image-folder:{tmp}", "--out", "{tmp}/x"], "{tmp}"),
+])
+def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("gankit: error: "), err
+    assert message.replace("{tmp}", str(tmp_path)) in err
+    assert "Traceback" not in err
+
+
+def test_train_resume_sample_and_bench(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    code, out, _ = run_cli(capsys, "train", "mlp-gan", "--data", "ring8", "--steps", 20, "--out", run_dir,
+                           "--no-progress", "--sample-every", 10, "--set", "model_args.hidden=16")
+    assert code == 0 and "step 20" in out
+    assert json.loads((run_dir / "config.json").read_text())["model_args"] == {"hidden": 16}
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == ["step-0000010.png", "step-0000020.png"]
+    code, out, _ = run_cli(capsys, "train", "--resume", run_dir, "--steps", 30, "--no-progress")
+    assert code == 0 and "step 30" in out
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [10, 20, 30]
+    code, out, _ = run_cli(capsys, "sample", run_dir, "--num", 16, "--out", tmp_path / "grid.png")
+    assert code == 0 and (tmp_path / "grid.png").stat().st_size > 0
+    code, out, _ = run_cli(capsys, "bench", "modes", "--model", "mlp-gan", "--data", "ring8", "--seeds", 2,
+                           "--steps", 30, "--workers", 1, "--json")
+    result = json.loads(out)
+    assert code == 0 and {"modes_mean", "modes_std", "high_quality_mean"} <= result.keys()
+    assert len(result["modes_per_seed"]) == 2 and 0 <= result["modes_mean"] <= 8
