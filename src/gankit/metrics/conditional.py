@@ -24,15 +24,12 @@ import torch
 from ..errors import GankitError
 from ..registry import register_metric
 from .context import EvalContext
+from .fid import frechet_distance
 from .mnist_classifier import classify, load_mnist_classifier
 
 CLASSIFIER_NAME = "mnist-classifier"
 MNIST_CLASSES = 10
 
-try:  # the shared FID helper, when present, so every Frechet distance in gankit is one function
-    from .fid import frechet_distance
-except ImportError:  # before metrics/fid.py exists: the local one below
-    frechet_distance = None
 
 
 # --------------------------------------------------------------------------- pure functions
@@ -88,25 +85,6 @@ def categorical_code_purity(predicted_classes: torch.Tensor, codes: torch.Tensor
             "distinct_majority_classes": len({c for c in majority_classes if c is not None})}
 
 
-def _local_frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017), float64.
-
-    Tr((S1 S2)^(1/2)) = Tr((S1^(1/2) S2 S1^(1/2))^(1/2)): the inner matrix is symmetric PSD, so its
-    eigenvalues give the trace without complex square roots.
-    """
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
-    values, vectors = np.linalg.eigh(sigma1)
-    sqrt_sigma1 = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-    inner = sqrt_sigma1 @ sigma2 @ sqrt_sigma1
-    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2), 0, None)).sum()
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt)
-
-
-if frechet_distance is None:
-    frechet_distance = _local_frechet_distance
-
-
 def feature_frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """Frechet distance between Gaussians fitted (mean, unbiased covariance, float64) to two feature sets."""
     if min(features_a.shape[0], features_b.shape[0]) < 2:
@@ -115,7 +93,7 @@ def feature_frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor)
     for features in (features_a, features_b):
         array = features.double().numpy()
         stats += [array.mean(axis=0), np.cov(array, rowvar=False)]
-    return float(frechet_distance(*stats))
+    return frechet_distance(*stats, device="cpu")
 
 
 # --------------------------------------------------------------------------- registered metrics
