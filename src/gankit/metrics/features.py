@@ -81,6 +81,7 @@ def prepare_for_inception(images: torch.Tensor, protocol: str) -> torch.Tensor:
 class FeatureExtractor:
     """A backend: ``name`` (states the protocol), ``dim``, ``has_logits`` and ``__call__``."""
     name: str
+    logits_name: str
     dim: int
     has_logits: bool
     device: torch.device
@@ -101,6 +102,7 @@ class InceptionFeatures(FeatureExtractor):
         self.device = torch.device(device)
         self.model = load_inception(weights, self.device)
         self.name = f"{protocol}-pool3-2048"
+        self.logits_name = f"{protocol}-logits-1008"
         self.dim = 2048
         self.has_logits = self.model.has_logits
 
@@ -119,6 +121,7 @@ class MnistClassifierFeatures(FeatureExtractor):
         self.device = torch.device(device)
         self.model = load_mnist_classifier(weights, self.device)
         self.name = "mnist-classifier-fc128"
+        self.logits_name = "mnist-classifier-logits-10"
         self.dim = 128
         self.has_logits = True
 

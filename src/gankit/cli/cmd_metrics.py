@@ -1,0 +1,187 @@
+"""`gankit fid|is|kid|pr`: image-quality metrics between folders, statistics files, datasets and runs.
+
+    gankit fid DIR_A DIR_B --json          {"fid": ..., "protocol": ..., "n_a": ..., "n_b": ...}
+    gankit fid DIR_A --save-stats a.npz    pytorch-fid-compatible statistics
+    gankit fid a.npz DIR_B --json
+    gankit is DIR_A --json
+    gankit kid DIR_A DIR_B --json
+    gankit pr REAL FAKE --json             precision/recall (k=3) + density/coverage (k=5)
+
+A source is a folder of images, a ``.npz`` of statistics (fid only), a dataset name (``NAME`` or
+``NAME@test``; its first ``--num`` images) or a run folder/checkpoint (``--num`` generated samples).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+
+import torch
+
+from ..errors import GankitError
+from ..metrics.features import BACKENDS, PROTOCOLS, make_extractor
+from ..metrics.fid import fid_from_stats
+from ..metrics.inception_score import inception_score
+from ..metrics.kid import kernel_inception_distance
+from ..metrics.precision_recall import manifold_metrics
+from ..metrics.sources import source_features, source_stats
+
+
+def _add_common(parser, backends=BACKENDS) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--batch-size", type=int, default=50, help="images per network batch (default 50); "
+                        "results do not depend on it")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--backend", choices=backends, default=backends[0],
+                        help=f"feature network (default {backends[0]})")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="tf-inception",
+                        help="Inception input protocol: tf-inception (TF1 bilinear resize, (x-128)/128; "
+                        "default) or pytorch-fid (torch bilinear, 2x/255-1, what `python -m pytorch_fid` does)")
+    parser.add_argument("--num", type=int, default=None,
+                        help="images to use from a dataset name (first N) or to generate from a run")
+    parser.add_argument("--weights", default=None, help="Inception/classifier weight file (default: lookup)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for generated samples and KID subsets")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def register(subparsers) -> None:
+    fid = subparsers.add_parser("fid", help="Fréchet Inception Distance between two sources")
+    fid.add_argument("source_a", help="folder, .npz statistics, dataset name (NAME[@SPLIT]) or run")
+    fid.add_argument("source_b", nargs="?", help="the second source (omit with --save-stats)")
+    fid.add_argument("--save-stats", metavar="FILE.npz", help="write the first source's mu/sigma (pytorch-fid npz)")
+    _add_common(fid)
+    fid.set_defaults(func=run_fid)
+
+    inception_score_parser = subparsers.add_parser("is", help="Inception Score of a source")
+    inception_score_parser.add_argument("source_a", help="folder, dataset name (NAME[@SPLIT]) or run")
+    inception_score_parser.add_argument("--splits", type=int, default=10, help="splits (default 10)")
+    _add_common(inception_score_parser, ("auto",) + BACKENDS)
+    inception_score_parser.set_defaults(func=run_is)
+
+    kid = subparsers.add_parser("kid", help="Kernel Inception Distance between two sources")
+    kid.add_argument("source_a")
+    kid.add_argument("source_b")
+    kid.add_argument("--subsets", type=int, default=100, help="random subsets (default 100)")
+    kid.add_argument("--subset-size", type=int, default=1000, help="samples per subset (default 1000)")
+    _add_common(kid)
+    kid.set_defaults(func=run_kid)
+
+    pr = subparsers.add_parser("pr", help="precision/recall (k=3) and density/coverage (k=5)")
+    pr.add_argument("source_a", metavar="REAL")
+    pr.add_argument("source_b", metavar="FAKE")
+    _add_common(pr)
+    pr.set_defaults(func=run_pr)
+
+
+def _device(args) -> str:
+    if args.device:
+        return args.device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"gankit: warning: {message}", file=sys.stderr)
+
+
+def _report(args, result: dict, headline: str) -> int:
+    if args.json:
+        print(json.dumps(result))
+    else:
+        extras = ", ".join(f"{key}={value}" for key, value in result.items() if key != headline)
+        print(f"{headline.upper()}: {result[headline]:.6g}  ({extras})")
+    return 0
+
+
+class _Extractors:
+    """Builds the feature network on first use (two .npz files need none)."""
+
+    def __init__(self, args, backend: str | None = None):
+        self.args, self.backend, self.built = args, backend or args.backend, None
+
+    def __call__(self):
+        if self.built is None:
+            self.built = make_extractor(self.backend, protocol=self.args.protocol, device=_device(self.args),
+                                        weights=self.args.weights)
+        return self.built
+
+
+def _features(args, source: str, extractors: _Extractors):
+    return source_features(source, extractors(), num=args.num, batch_size=args.batch_size,
+                           progress=not args.quiet, seed=args.seed)
+
+
+def _with_warnings(function):
+    def run(args) -> int:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = _show_warning
+            return function(args)
+    return run
+
+
+@_with_warnings
+def run_fid(args) -> int:
+    extractors = _Extractors(args)
+    options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
+    stats_a = source_stats(args.source_a, extractors, **options)
+    if args.save_stats:
+        stats_a.save(args.save_stats)
+        if not args.json:
+            print(f"wrote {args.save_stats} (n={stats_a.n}, {stats_a.protocol})", file=sys.stderr)
+    if args.source_b is None:
+        if not args.save_stats:
+            raise GankitError("give two sources to compare, or one source with --save-stats FILE.npz")
+        if args.json:
+            print(json.dumps({"saved": args.save_stats, "protocol": stats_a.protocol, "n_a": stats_a.n}))
+        return 0
+    stats_b = source_stats(args.source_b, extractors, **options)
+    protocol = (extractors.built.name if extractors.built else None) or stats_a.protocol or stats_b.protocol
+    value = fid_from_stats(stats_a, stats_b, device=_device(args))
+    return _report(args, {"fid": value, "protocol": protocol or "unknown", "n_a": stats_a.n,
+                          "n_b": stats_b.n}, "fid")
+
+
+@_with_warnings
+def run_is(args) -> int:
+    backend = args.backend
+    if backend == "auto":
+        backend = "inception"
+        extractors = _Extractors(args, backend)
+        if not extractors().has_logits:
+            print("gankit: warning: the Inception weights found have no 1008-class classifier (fid-helper's "
+                  "file); using the MNIST classifier -- put pytorch-fid's file in the cache for the paper "
+                  "protocol", file=sys.stderr)
+            extractors = _Extractors(args, "mnist-classifier")
+    else:
+        extractors = _Extractors(args, backend)
+    extractor = extractors()
+    if not extractor.has_logits:
+        raise GankitError("the Inception Score needs the 1008-class classifier, which these Inception weights "
+                          "lack; put pytorch-fid's pt_inception-2015-12-05-6726825d.pth in the gankit cache, "
+                          "or use --backend mnist-classifier")
+    features = _features(args, args.source_a, extractors)
+    result = inception_score(features.logits, splits=args.splits)
+    return _report(args, {"is": result["is"], "is_std": result["is_std"], "protocol": extractor.logits_name,
+                          "n": len(features.logits), "splits": args.splits}, "is")
+
+
+@_with_warnings
+def run_kid(args) -> int:
+    extractors = _Extractors(args)
+    features_a = _features(args, args.source_a, extractors)
+    features_b = _features(args, args.source_b, extractors)
+    result = kernel_inception_distance(features_a.features, features_b.features, args.subsets,
+                                       args.subset_size, args.seed)
+    return _report(args, {"kid": result["kid"], "kid_std": result["kid_std"], "protocol": extractors().name,
+                          "n_a": len(features_a.features), "n_b": len(features_b.features),
+                          "subset_size": result["subset_size"], "subsets": result["num_subsets"]}, "kid")
+
+
+@_with_warnings
+def run_pr(args) -> int:
+    extractors = _Extractors(args)
+    real = _features(args, args.source_a, extractors)
+    fake = _features(args, args.source_b, extractors)
+    result = manifold_metrics(real.features, fake.features)
+    return _report(args, {**result, "protocol": extractors().name, "n_real": len(real.features),
+                          "n_fake": len(fake.features)}, "precision")

@@ -1,0 +1,245 @@
+"""Where metric inputs come from: image folders, statistics files, registered datasets, runs, tensors.
+
+A *source* string (the CLI's arguments) is resolved in this order:
+
+* ``FILE.npz``: FID statistics (``mu``, ``sigma``), pytorch-fid's layout;
+* a gankit run folder (holds ``config.json``) or checkpoint file (``.pt``/``.ckpt``): ``num`` samples
+  are generated on the fly (seeded);
+* a folder: every image in it, recursively (PNG, JPEG, BMP, WEBP; sorted by path). Files with other
+  extensions are skipped with one warning giving their count; an image that cannot be decoded is an
+  error naming it. Grayscale, palette, 16-bit (scaled by 1/257) and RGBA images (alpha dropped, as
+  PIL's ``convert("RGB")`` and pytorch-fid do) become 8-bit RGB;
+* a registered dataset name, optionally ``NAME@SPLIT`` (default split ``train``): its first ``num``
+  images. Their features and statistics are cached in ``$GANKIT_CACHE/metrics`` keyed by
+  dataset, split, image shape, ``num`` and feature protocol.
+
+Decoding runs in a background thread one batch ahead of the network, so only the network is on the
+critical path.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from ..data.download import cache_dir
+from ..data.image_folder import _to_8bit, find_images
+from ..errors import GankitError
+from ..registry import DATASETS
+from .features import FeatureExtractor, images_to_uint8
+from .fid import FeatureStats
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
+class SkippedFilesWarning(UserWarning):
+    """Files in an image folder that are not images (by extension) were left out."""
+
+
+@dataclass
+class Features:
+    """Features of a source (float32, (N, dim)), its logits if the backend has them, and a label."""
+    features: torch.Tensor
+    logits: torch.Tensor | None
+    origin: str
+
+    def stats(self, protocol: str | None) -> FeatureStats:
+        return FeatureStats.from_features(self.features, protocol)
+
+
+# --------------------------------------------------------------------------- image folders
+
+def decode_rgb(path: Path) -> np.ndarray:
+    """One image file -> (H, W, 3) uint8 RGB (see the module docstring for the mode conversions)."""
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = _to_8bit(opened)
+            return np.asarray(image.convert("RGB"))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise GankitError(f"cannot decode image {path} ({error}); delete or replace it") from None
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """The image files of ``folder``; warns once with the count of skipped non-image files."""
+    images = find_images(folder)
+    others = [path for path in folder.rglob("*") if path.is_file()
+              and not any(part.startswith(".") for part in path.relative_to(folder).parts)]
+    skipped = len(others) - len(images)
+    if skipped:
+        warnings.warn(f"{folder}: skipped {skipped} file(s) that are not PNG/JPEG/BMP/WEBP images",
+                      SkippedFilesWarning, stacklevel=2)
+    if not images:
+        raise GankitError(f"no images in {folder} (looked for .png, .jpg, .jpeg, .bmp, .webp); "
+                          "give a folder of images")
+    return images
+
+
+def _stack_runs(arrays: list[np.ndarray]) -> Iterator[torch.Tensor]:
+    """Consecutive equally sized images as uint8 (n, 3, H, W) batches (folders may mix sizes)."""
+    start = 0
+    for end in range(1, len(arrays) + 1):
+        if end == len(arrays) or arrays[end].shape != arrays[start].shape:
+            yield torch.from_numpy(np.stack(arrays[start:end])).permute(0, 3, 1, 2).contiguous()
+            start = end
+
+
+def iter_folder_batches(files: list[Path], batch_size: int, workers: int = 2) -> Iterator[torch.Tensor]:
+    """Decode ``files`` in order, one batch ahead of the consumer, on a small thread pool."""
+    chunks = [files[start:start + batch_size] for start in range(0, len(files), batch_size)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = [pool.submit(lambda chunk=chunk: [decode_rgb(path) for path in chunk]) for chunk in chunks[:1]]
+        for index in range(len(chunks)):
+            if index + 1 < len(chunks):
+                pending.append(pool.submit(lambda chunk=chunks[index + 1]: [decode_rgb(p) for p in chunk]))
+            yield from _stack_runs(pending.pop(0).result())
+
+
+def iter_tensor_batches(images: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
+    """[-1, 1] float images -> uint8 RGB batches."""
+    for start in range(0, images.shape[0], batch_size):
+        yield images_to_uint8(images[start:start + batch_size])
+
+
+def extract(batches: Iterable[torch.Tensor], extractor: FeatureExtractor, total: int, origin: str,
+            progress: bool = False) -> Features:
+    """Run ``extractor`` over uint8 batches and concatenate the results."""
+    features, logits = [], []
+    with tqdm(total=total, desc=f"features {origin}"[:60], unit="img", disable=not progress,
+              leave=False) as bar:
+        for batch in batches:
+            batch_features, batch_logits = extractor(batch)
+            features.append(batch_features)
+            if batch_logits is not None:
+                logits.append(batch_logits)
+            bar.update(batch.shape[0])
+    return Features(torch.cat(features), torch.cat(logits) if logits else None, origin)
+
+
+def folder_features(folder: str | Path, extractor: FeatureExtractor, batch_size: int = 50,
+                    progress: bool = False, limit: int | None = None) -> Features:
+    files = folder_images(Path(folder))[:limit]
+    return extract(iter_folder_batches(files, batch_size), extractor, len(files), str(folder), progress)
+
+
+def tensor_features(images: torch.Tensor, extractor: FeatureExtractor, batch_size: int = 50,
+                    progress: bool = False, origin: str = "samples") -> Features:
+    return extract(iter_tensor_batches(images, batch_size), extractor, images.shape[0], origin, progress)
+
+
+# --------------------------------------------------------------------------- datasets (cached)
+
+def split_dataset_name(source: str) -> tuple[str, str]:
+    name, _, split = source.partition("@")
+    return name, split or "train"
+
+
+def _cache_key(name: str, split: str, shape: tuple, n: int, protocol: str) -> str:
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{readable}-{digest}_{split}_{'x'.join(map(str, shape))}_n{n}_{protocol}"
+
+
+def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: int | None = None,
+                     batch_size: int = 50, progress: bool = False, data=None) -> Features:
+    """Features of the first ``num`` images of a dataset, cached as ``.npz`` under the cache dir.
+
+    ``data`` (a TensorData) may be given when the caller already holds the dataset (e.g. a run's
+    training data at its image size); otherwise it is built from the registry.
+    """
+    if data is None:
+        data = DATASETS.build(name, split=split)
+    if not data.is_image:
+        raise GankitError(f"dataset '{name}' holds 2D points; image metrics need image data")
+    n = len(data) if num is None else min(num, len(data))
+    path = cache_dir() / "metrics" / (_cache_key(name, split, data.sample_shape, n, extractor.name) + ".npz")
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as cached:
+            logits = torch.from_numpy(cached["logits"]) if "logits" in cached else None
+            return Features(torch.from_numpy(cached["features"]), logits, f"{name}@{split}")
+    result = tensor_features(data.samples[:n], extractor, batch_size, progress, f"{name}@{split}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp.npz")
+    arrays = {"features": result.features.numpy()}
+    if result.logits is not None:
+        arrays["logits"] = result.logits.numpy()
+    np.savez(temporary, **arrays)
+    temporary.replace(path)
+    return result
+
+
+def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int | None = None,
+                  batch_size: int = 50, progress: bool = False, data=None) -> FeatureStats:
+    """FID statistics of a dataset, cached next to its features."""
+    if data is None:
+        data = DATASETS.build(name, split=split)
+    n = len(data) if num is None else min(num, len(data))
+    path = cache_dir() / "metrics" / (_cache_key(name, split, data.sample_shape, n, extractor.name) + "_stats.npz")
+    if path.is_file():
+        return FeatureStats.load(path)
+    stats = dataset_features(name, split, extractor, n, batch_size, progress, data).stats(extractor.name)
+    stats.save(path)
+    return stats
+
+
+# --------------------------------------------------------------------------- any source string
+
+def is_run_source(path: Path) -> bool:
+    return (path.is_dir() and (path / "config.json").is_file()) or \
+        (path.is_file() and path.suffix in CHECKPOINT_SUFFIXES)
+
+
+def run_samples(path: Path, num: int, seed: int = 0, batch_size: int = 100, device: str = "cpu") -> torch.Tensor:
+    """``num`` images generated by a run folder's (or checkpoint's) generator, seeded."""
+    from ..api import load
+    gan = load(path.parent if path.is_file() else path, checkpoint=path if path.is_file() else None,
+               device=device)
+    rng = torch.Generator(device=gan.device()).manual_seed(seed)
+    with torch.no_grad():
+        return gan.generate(num, None, rng=rng, batch_size=batch_size).cpu()
+
+
+def source_features(source: str, extractor: FeatureExtractor, *, num: int | None = None, batch_size: int = 50,
+                    progress: bool = False, seed: int = 0) -> Features:
+    """Features of a folder, run/checkpoint or dataset source (not of a ``.npz``: that holds only stats)."""
+    path = Path(source).expanduser()
+    if source.endswith(".npz"):
+        raise GankitError(f"{source} holds only FID statistics; KID, IS and precision/recall need images "
+                          "(give a folder, a dataset name or a run)")
+    if is_run_source(path):
+        if not num:
+            raise GankitError(f"{source} is a run: say how many samples to generate with --num N")
+        images = run_samples(path, num, seed, batch_size, str(extractor.device))
+        return tensor_features(images, extractor, batch_size, progress, f"{source} ({num} samples)")
+    if path.is_dir():
+        return folder_features(path, extractor, batch_size, progress, limit=num)
+    name, split = split_dataset_name(source)
+    if name in DATASETS:
+        return dataset_features(name, split, extractor, num, batch_size, progress)
+    raise GankitError(f"'{source}' is not a folder, a .npz statistics file, a run or a dataset name "
+                      f"(datasets: {', '.join(DATASETS.names())}; use NAME@test for the test split)")
+
+
+def source_stats(source: str, extractor_factory, *, num: int | None = None, batch_size: int = 50,
+                 progress: bool = False, seed: int = 0) -> FeatureStats:
+    """FID statistics of any source; ``extractor_factory()`` builds the network only when needed."""
+    path = Path(source).expanduser()
+    if source.endswith(".npz"):
+        if not path.is_file():
+            raise GankitError(f"statistics file {source} does not exist")
+        return FeatureStats.load(path)
+    extractor = extractor_factory()
+    name, split = split_dataset_name(source)
+    if not path.exists() and name in DATASETS:
+        return dataset_stats(name, split, extractor, num, batch_size, progress)
+    return source_features(source, extractor, num=num, batch_size=batch_size, progress=progress,
+                           seed=seed).stats(extractor.name)
