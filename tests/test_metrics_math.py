@@ -1,0 +1,212 @@
+"""The metric formulas on small fixed inputs with hand-computed answers (no networks, no weights)."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from gankit.errors import GankitError
+from gankit.metrics.features import images_to_uint8, resize_tf1_bilinear
+from gankit.metrics.fid import FeatureStats, RankDeficientCovarianceWarning, fid_from_stats, frechet_distance
+from gankit.metrics.inception_score import inception_score
+from gankit.metrics.kid import kernel_inception_distance, mmd2_unbiased
+from gankit.metrics.precision_recall import density_coverage, knn_radii, manifold_metrics, precision_recall
+
+
+# --------------------------------------------------------------------------- Fréchet distance
+
+def test_frechet_distance_diagonal_case_by_hand():
+    # |mu1-mu2|^2 = 1 + 4 = 5; Tr = 1 + 4 + 4 + 9 = 18; 2 Tr sqrt(diag(4, 36)) = 2 (2 + 6) = 16 -> 7
+    value = frechet_distance([0, 0], np.diag([1.0, 4.0]), [1, 2], np.diag([4.0, 9.0]), device="cpu")
+    assert value == pytest.approx(7.0, rel=1e-14)
+
+
+def test_frechet_distance_singular_covariance_by_hand():
+    # Sigma1 = diag(1, 0) is singular (the eigh path): Tr sqrt(diag(4, 0)) = 2 -> 0 + 1 + 13 - 4 = 10
+    value = frechet_distance([0, 0], np.diag([1.0, 0.0]), [0, 0], np.diag([4.0, 9.0]), device="cpu")
+    assert value == pytest.approx(10.0, rel=1e-14)
+
+
+def scipy_reference(mu1, sigma1, mu2, sigma2):
+    """pytorch-fid's formula; sqrtm is called without `disp` (deprecated in scipy 1.17, gone in 1.18),
+    which returns the matrix alone in every scipy version."""
+    linalg = pytest.importorskip("scipy.linalg")
+    root = linalg.sqrtm(sigma1 @ sigma2)
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(root.real))
+
+
+@pytest.mark.parametrize("n, dim", [(400, 32), (200, 64)])
+def test_frechet_distance_matches_scipy_sqrtm_on_random_spd(n, dim):
+    rng = np.random.default_rng(dim)
+    a = rng.standard_normal((n, dim)) @ rng.standard_normal((dim, dim))
+    b = rng.standard_normal((n, dim)) * 1.3 + 0.2
+    stats_a, stats_b = FeatureStats.from_features(a), FeatureStats.from_features(b)
+    ours = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, device="cpu")
+    reference = scipy_reference(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma)
+    assert abs(ours - reference) / reference < 1e-9
+
+
+def test_identical_statistics_give_exactly_zero_even_when_rank_deficient():
+    features = np.random.default_rng(1).standard_normal((20, 50))
+    with pytest.warns(RankDeficientCovarianceWarning):
+        stats = FeatureStats.from_features(features)
+    assert frechet_distance(stats.mu, stats.sigma, stats.mu, stats.sigma, device="cpu") == 0.0
+
+
+def test_negative_beyond_tolerance_raises_instead_of_clamping():
+    indefinite = np.diag([-1.0, 1.0])      # not a covariance: the distance comes out -2
+    with pytest.raises(GankitError, match="not positive semi-definite"):
+        frechet_distance([0, 0], indefinite, [0, 0], indefinite, device="cpu")
+
+
+def test_bad_statistics_are_user_errors():
+    with pytest.raises(GankitError, match="NaN"):
+        frechet_distance([0, np.nan], np.eye(2), [0, 0], np.eye(2), device="cpu")
+    with pytest.raises(GankitError, match="do not match"):
+        frechet_distance([0, 0], np.eye(2), [0, 0, 0], np.eye(3), device="cpu")
+
+
+# --------------------------------------------------------------------------- statistics files
+
+def test_stats_match_numpy_cov_and_round_trip_in_pytorch_fid_layout(tmp_path):
+    features = np.random.default_rng(2).standard_normal((30, 5)).astype(np.float32)
+    stats = FeatureStats.from_features(features, protocol="tf-inception-pool3-2048")
+    np.testing.assert_allclose(stats.mu, features.astype(np.float64).mean(0), rtol=1e-12)
+    np.testing.assert_allclose(stats.sigma, np.cov(features.astype(np.float64), rowvar=False), rtol=1e-10)
+    path = stats.save(tmp_path / "a.npz")
+    with np.load(path) as data:                # exactly how pytorch-fid reads it
+        assert data["mu"].shape == (5,) and data["sigma"].shape == (5, 5)
+    loaded = FeatureStats.load(path)
+    np.testing.assert_array_equal(loaded.sigma, stats.sigma)
+    assert (loaded.n, loaded.protocol) == (30, "tf-inception-pool3-2048")
+
+
+def test_foreign_npz_without_extras_loads_and_bad_npz_is_rejected(tmp_path):
+    np.savez(tmp_path / "pytorch_fid.npz", mu=np.zeros(4), sigma=np.eye(4))
+    plain = FeatureStats.load(tmp_path / "pytorch_fid.npz")
+    assert plain.n is None and plain.protocol is None
+    np.savez(tmp_path / "other.npz", mu=np.zeros(3), sigma=np.eye(3))
+    with pytest.raises(GankitError, match="4-d and 3-d"):
+        fid_from_stats(plain, FeatureStats.load(tmp_path / "other.npz"))
+    np.savez(tmp_path / "keys.npz", mean=np.zeros(3))
+    with pytest.raises(GankitError, match="not 'mu' and 'sigma'"):
+        FeatureStats.load(tmp_path / "keys.npz")
+    np.savez(tmp_path / "shape.npz", mu=np.zeros(3), sigma=np.eye(4))
+    with pytest.raises(GankitError, match="expected"):
+        FeatureStats.load(tmp_path / "shape.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(GankitError, match="cannot read"):
+        FeatureStats.load(tmp_path / "junk.npz")
+
+
+def test_statistics_of_different_protocols_are_refused():
+    a = FeatureStats(np.zeros(2), np.eye(2), 10, "tf-inception-pool3-2048")
+    b = FeatureStats(np.zeros(2), np.eye(2), 10, "pytorch-fid-pool3-2048")
+    with pytest.raises(GankitError, match="different feature protocols"):
+        fid_from_stats(a, b)
+
+
+def test_no_rank_warning_with_enough_samples():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        FeatureStats.from_features(np.random.default_rng(3).standard_normal((10, 9)))
+
+
+# --------------------------------------------------------------------------- Inception Score
+
+def test_inception_score_by_hand():
+    confident = torch.log(torch.tensor([[1.0, 1e-30], [1e-30, 1.0]]))
+    assert inception_score(confident, splits=1)["is"] == pytest.approx(2.0, rel=1e-9)
+    # p1 = (1/2, 1/2), p2 = (1, 0): p(y) = (3/4, 1/4); KL1 = 1/2 log(4/3), KL2 = log(4/3) -> (4/3)^(3/4)
+    mixed = torch.log(torch.tensor([[0.5, 0.5], [1.0, 1e-300]], dtype=torch.float64))
+    assert inception_score(mixed, splits=1)["is"] == pytest.approx((4 / 3) ** 0.75, rel=1e-9)
+    assert inception_score(torch.zeros(20, 5))["is"] == pytest.approx(1.0)
+
+
+def test_inception_score_splits_are_consecutive_parts():
+    # 10 samples of class 0 then 10 of class 1: with 2 splits each part is one class (IS 1 each);
+    # interleaved, each part sees both classes (IS 2 each).
+    blocks = torch.log(torch.eye(2)[torch.tensor([0] * 10 + [1] * 10)].clamp(min=1e-30))
+    result = inception_score(blocks, splits=2)
+    assert result["is"] == pytest.approx(1.0) and result["is_std"] == pytest.approx(0.0)
+    interleaved = torch.log(torch.eye(2)[torch.arange(20) % 2].clamp(min=1e-30))
+    assert inception_score(interleaved, splits=2)["is"] == pytest.approx(2.0)
+    with pytest.raises(GankitError, match="at least 10"):
+        inception_score(torch.zeros(5, 3))
+
+
+# --------------------------------------------------------------------------- KID
+
+def test_mmd_unbiased_by_hand():
+    # d = 1, k(x, y) = (xy + 1)^3; X = {0, 1}, Y = {1, 2}
+    # K_xx off-diagonal: 1, 1 -> 2 / 2 = 1;  K_yy off-diagonal: 27, 27 -> 27;  K_xy: 1 + 1 + 8 + 27 = 37 -> 2 * 37 / 4
+    x = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
+    y = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    assert mmd2_unbiased(x, y) == pytest.approx(1 + 27 - 18.5)
+    result = kernel_inception_distance(x, y, num_subsets=3, subset_size=1000)
+    assert result["subset_size"] == 2 and result["kid"] == pytest.approx(9.5) and result["kid_std"] == 0
+
+
+def test_kid_near_zero_for_one_distribution_and_positive_for_two():
+    rng = np.random.default_rng(4)
+    same = kernel_inception_distance(rng.standard_normal((300, 8)), rng.standard_normal((300, 8)),
+                                     num_subsets=20, subset_size=100)
+    shifted = kernel_inception_distance(rng.standard_normal((300, 8)), rng.standard_normal((300, 8)) + 1,
+                                        num_subsets=20, subset_size=100)
+    assert abs(same["kid"]) < 3 * same["kid_std"] + 1e-3
+    assert shifted["kid"] > 10 * shifted["kid_std"] > 0
+
+
+# --------------------------------------------------------------------------- precision / recall / density / coverage
+
+REAL = torch.tensor([[0.0], [1.0], [3.0], [10.0]])
+FAKE = torch.tensor([[0.5], [20.0], [2.5]])
+
+
+def test_knn_radii_exclude_the_point_itself():
+    assert knn_radii(REAL, 1).tolist() == [1.0, 1.0, 2.0, 7.0]
+    assert knn_radii(REAL, 3).tolist() == [10.0, 9.0, 7.0, 10.0]
+
+
+def test_precision_recall_density_coverage_by_hand():
+    # real radii (k=1): 1, 1, 2, 7. Fake 0.5 and 2.5 fall in real balls, 20 does not -> precision 2/3.
+    # fake radii: 2, 17.5, 2 -> every real point is in a fake ball -> recall 1.
+    pr = precision_recall(REAL, FAKE, k=1)
+    assert pr["precision"] == pytest.approx(2 / 3) and pr["recall"] == 1.0
+    # density: 0.5 lies in the balls of 0 and 1, 2.5 in the ball of 3, 20 in none -> 3 / (1 * 3)
+    # coverage: 0, 1 and 3 have a fake closer than their radius; 10's nearest fake (2.5) is 7.5 > 7
+    dc = density_coverage(REAL, FAKE, k=1)
+    assert dc["density"] == pytest.approx(1.0) and dc["coverage"] == pytest.approx(0.75)
+
+
+def test_manifold_metrics_use_paper_k_and_are_perfect_on_identical_sets():
+    points = torch.randn(40, 6, generator=torch.Generator().manual_seed(5))
+    result = manifold_metrics(points, points.clone())
+    assert (result["k_pr"], result["k_dc"]) == (3, 5)
+    assert result["precision"] == result["recall"] == result["coverage"] == 1.0
+    with pytest.raises(GankitError, match="more than 3"):
+        precision_recall(points[:3], points)
+
+
+# --------------------------------------------------------------------------- pixels
+
+def test_tf1_bilinear_resize_by_hand():
+    row = torch.tensor([[[[10.0, 20.0]]]])                 # 1x2 -> 1x4: source x = 0, 0.5, 1, 1.5
+    up = resize_tf1_bilinear(row.expand(1, 1, 1, 2).contiguous(), 4)
+    assert up[0, 0, 0].tolist() == [10.0, 15.0, 20.0, 20.0]
+    three = torch.tensor([[[[0.0, 30.0, 60.0]] * 3]])       # 3 -> 2: source x = 0, 1.5
+    assert resize_tf1_bilinear(three, 2)[0, 0, 0].tolist() == [0.0, 45.0]
+
+
+def test_images_to_uint8_rounds_and_repeats_gray():
+    gray = torch.tensor([-1.0, 0.0, 1.0, 0.5]).reshape(1, 1, 2, 2)
+    pixels = images_to_uint8(gray)
+    assert pixels.dtype == torch.uint8 and pixels.shape == (1, 3, 2, 2)
+    assert pixels[0, 2].flatten().tolist() == [0, 128, 255, 191]       # round(127.5) = 128 (half to even)
+    with pytest.raises(GankitError, match="2D-point"):
+        images_to_uint8(torch.zeros(4, 2))
+    assert math.isclose(float(images_to_uint8(torch.zeros(1, 3, 1, 1))[0, 0, 0, 0]), 128)
