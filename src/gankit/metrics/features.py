@@ -94,13 +94,14 @@ class FeatureExtractor:
 class InceptionFeatures(FeatureExtractor):
     """pool3 (2048-d) features and, when the weights carry the classifier, the 1008 TF logits."""
 
-    def __init__(self, protocol: str = "tf-inception", device: str | torch.device = "cpu", weights=None):
+    def __init__(self, protocol: str = "tf-inception", device: str | torch.device = "cpu", weights=None,
+                 model=None):
         from .inception_weights import load_inception   # loads ~90 MB: only when a metric runs
         if protocol not in PROTOCOLS:
             raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
         self.device = torch.device(device)
-        self.model = load_inception(weights, self.device)
+        self.model = model.to(self.device) if model is not None else load_inception(weights, self.device)
         self.name = f"{protocol}-pool3-2048"
         self.logits_name = f"{protocol}-logits-1008"
         self.dim = 2048

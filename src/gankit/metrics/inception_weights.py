@@ -25,6 +25,7 @@ import importlib.util
 import os
 import sys
 import urllib.request
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -152,7 +153,9 @@ def state_dict_from_torchscript(path: Path) -> dict[str, torch.Tensor]:
     Each of its convolutions carries ``weight``, ``beta``, ``mean``, ``var`` (batch norm without a scale);
     its module order is the forward order, as is ours, so the two lists are zipped with a shape check.
     """
-    scripted = torch.jit.load(str(path), map_location="cpu")
+    with warnings.catch_warnings():          # torch >= 2.9 flags jit.load as deprecated; the file is TorchScript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = torch.jit.load(str(path), map_location="cpu")
     source = scripted.state_dict()
     prefixes = [key[: -len(".weight")] for key in source if key.endswith(".weight")]
     model = TFInceptionV3()

