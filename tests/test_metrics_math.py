@@ -50,11 +50,24 @@ def test_frechet_distance_matches_scipy_sqrtm_on_random_spd(n, dim):
     assert abs(ours - reference) / reference < 1e-9
 
 
-def test_identical_statistics_give_exactly_zero_even_when_rank_deficient():
+def test_identical_statistics_give_zero_to_rounding_even_when_rank_deficient():
     features = np.random.default_rng(1).standard_normal((20, 50))
     with pytest.warns(RankDeficientCovarianceWarning):
         stats = FeatureStats.from_features(features)
-    assert frechet_distance(stats.mu, stats.sigma, stats.mu, stats.sigma, device="cpu") == 0.0
+    assert 0.0 <= frechet_distance(stats.mu, stats.sigma, stats.mu, stats.sigma, device="cpu") < 1e-10
+
+
+def test_dead_features_do_not_add_rounding_noise():
+    # 8 of 40 features are always 0 (dead ReLUs): their zero rows must not change the distance, which
+    # the 32 live features give exactly (full rank: no null space to round).
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((500, 40)), rng.standard_normal((500, 40)) * 1.1 + 0.05
+    a[:, :8] = b[:, :8] = 0
+    full = [FeatureStats.from_features(x) for x in (a, b)]
+    live = [FeatureStats.from_features(x[:, 8:]) for x in (a, b)]
+    with_dead = frechet_distance(full[0].mu, full[0].sigma, full[1].mu, full[1].sigma, device="cpu")
+    without = frechet_distance(live[0].mu, live[0].sigma, live[1].mu, live[1].sigma, device="cpu")
+    assert abs(with_dead - without) / without < 1e-11
 
 
 def test_negative_beyond_tolerance_raises_instead_of_clamping():

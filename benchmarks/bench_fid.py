@@ -1,0 +1,165 @@
+"""FID parity and speed against pytorch-fid, side by side in one run.
+
+    python benchmarks/bench_fid.py frechet  [--pytorch-fid-python PY]
+    python benchmarks/bench_fid.py end-to-end --n 200 [--pytorch-fid-python PY]
+
+``frechet``: our Fréchet distance vs pytorch-fid's ``calculate_frechet_distance`` (scipy ``sqrtm``)
+on real feature statistics -- MNIST-classifier fc128 features of Fashion-MNIST train vs test (10k vs
+10k, full rank) and, if cached by ``gankit fid fashion-mnist fashion-mnist@test --num N``, the
+TF-Inception pool3 features of that run -- with the time of the Fréchet step alone.
+
+``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders, then times
+``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B`` on them, same device.
+
+pytorch-fid runs in its own venv (it needs torchvision, never a gankit dependency):
+    python -m venv /work/venv-pytorch-fid
+    /work/venv-pytorch-fid/bin/pip install torch==2.14.1 torchvision==0.29.1 pytorch-fid scipy
+It loads ``pt_inception-2015-12-05-6726825d.pth`` from torch hub's cache; this script writes our
+converted weights there (pytorch-fid's layout, zero classifier) so both tools run offline on the same
+weights. Prints one JSON object per measurement.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gankit.data import load_dataset
+from gankit.metrics.features import images_to_uint8, make_extractor
+from gankit.metrics.fid import FeatureStats, frechet_distance
+from gankit.metrics.inception_weights import (PYTORCH_FID_FILE, load_inception, pytorch_fid_state_dict,
+                                              torch_hub_checkpoints)
+from gankit.metrics.sources import dataset_features
+
+PYTORCH_FID_PYTHON = "/work/venv-pytorch-fid/bin/python"
+# pytorch-fid's formula in its own environment. scipy deprecated sqrtm's `disp` in 1.17 and removes it in
+# 1.18, where pytorch-fid's call raises TypeError: then sqrtm is wrapped to accept and ignore it.
+PYTORCH_FID_FRECHET = r"""
+import inspect, json, sys, time
+import numpy as np
+from scipy import linalg
+import pytorch_fid.fid_score as fid_score
+if "disp" not in inspect.signature(linalg.sqrtm).parameters:
+    plain_sqrtm = linalg.sqrtm
+    fid_score.linalg.sqrtm = lambda matrix, disp=True, **kw: (plain_sqrtm(matrix, **kw), 0.0)
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+start = time.perf_counter()
+value = fid_score.calculate_frechet_distance(a["mu"], a["sigma"], b["mu"], b["sigma"])
+print(json.dumps({"fid": float(value), "seconds": time.perf_counter() - start}))
+"""
+
+
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def best_time(function, repeats: int = 3) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def compare_frechet(label: str, stats_a: FeatureStats, stats_b: FeatureStats, python: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [stats.save(Path(folder) / f"{name}.npz") for name, stats in (("a", stats_a), ("b", stats_b))]
+        output = subprocess.run([python, "-W", "ignore", "-c", PYTORCH_FID_FRECHET, *map(str, paths)],
+                                check=True, capture_output=True, text=True).stdout
+    reference = json.loads(output.strip().splitlines()[-1])
+    seconds, ours = best_time(lambda: frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma,
+                                                       device="cpu"))
+    emit({"bench": "frechet", "features": label, "dim": stats_a.dim, "n_a": stats_a.n, "n_b": stats_b.n,
+          "gankit_fid": ours, "pytorch_fid_fid": reference["fid"],
+          "relative_difference": abs(ours - reference["fid"]) / abs(reference["fid"]),
+          "gankit_seconds": round(seconds, 4), "pytorch_fid_sqrtm_seconds": round(reference["seconds"], 3),
+          "threads": torch.get_num_threads()})
+
+
+def run_frechet(args) -> None:
+    classifier = make_extractor("mnist-classifier")
+    train, test = load_dataset("fashion-mnist", split="train"), load_dataset("fashion-mnist", split="test")
+    stats = [dataset_features("fashion-mnist", split, classifier, 10000, 500, data=data).stats(classifier.name)
+             for split, data in (("train", train), ("test", test))]
+    compare_frechet("mnist-classifier-fc128 fashion-mnist train vs test", *stats, args.pytorch_fid_python)
+    if args.inception_n:      # cached by `gankit fid fashion-mnist fashion-mnist@test --num N` (else computed)
+        inception = make_extractor("inception")
+        cached = [dataset_features("fashion-mnist", split, inception, args.inception_n, data=data)
+                  for split, data in (("train", train), ("test", test))]
+        stats = [features.stats(inception.name, warn=False) for features in cached]
+        compare_frechet("tf-inception-pool3-2048 fashion-mnist train vs test", *stats, args.pytorch_fid_python)
+    # Time of the 2048-d step alone on full-rank statistics (the Cholesky path) and rank-deficient ones.
+    generator = torch.Generator().manual_seed(0)
+    full_rank = [FeatureStats.from_features(torch.randn(4096, 2048, generator=generator, dtype=torch.float64)
+                                            * (1 + i * 0.1)) for i in range(2)]
+    compare_frechet("synthetic gaussian 4096 x 2048 (full rank, timing)", *full_rank, args.pytorch_fid_python)
+
+
+def write_pngs(split: str, n: int, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    pixels = images_to_uint8(load_dataset("fashion-mnist", split=split).samples[:n])
+    for index, image in enumerate(pixels):
+        Image.fromarray(image[0].numpy()).save(folder / f"{index:05d}.png")
+    return folder
+
+
+def install_weights_for_pytorch_fid() -> Path:
+    destination = torch_hub_checkpoints() / PYTORCH_FID_FILE
+    if not destination.is_file():
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(pytorch_fid_state_dict(load_inception()), destination)
+    return destination
+
+
+def timed(command: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start, result.stdout
+
+
+def run_end_to_end(args) -> None:
+    install_weights_for_pytorch_fid()
+    root = Path(args.folder)
+    folder_a, folder_b = write_pngs("train", args.n, root / "train"), write_pngs("test", args.n, root / "test")
+    common = [str(folder_a), str(folder_b), "--device", args.device, "--batch-size", str(args.batch_size)]
+    gankit = [sys.executable, "-m", "gankit", "fid", *common, "--json", "--quiet"]
+    pytorch_seconds, pytorch_out = timed([args.pytorch_fid_python, "-W", "ignore", "-m", "pytorch_fid", *common])
+    pytorch_value = float(pytorch_out.strip().split()[-1])
+    ours_seconds, ours_out = timed(gankit + ["--protocol", "pytorch-fid"])
+    tf_seconds, tf_out = timed(gankit)
+    ours, tf = json.loads(ours_out), json.loads(tf_out)
+    emit({"bench": "end-to-end", "n_a": args.n, "n_b": args.n, "device": args.device, "batch_size": args.batch_size,
+          "pytorch_fid_seconds": round(pytorch_seconds, 1), "pytorch_fid_fid": pytorch_value,
+          "gankit_pytorch_fid_protocol_seconds": round(ours_seconds, 1), "gankit_pytorch_fid_protocol_fid": ours["fid"],
+          "relative_difference": abs(ours["fid"] - pytorch_value) / pytorch_value,
+          "speedup": round(pytorch_seconds / ours_seconds, 2),
+          "gankit_tf_inception_seconds": round(tf_seconds, 1), "gankit_tf_inception_fid": tf["fid"],
+          "cpu_count": os.cpu_count()})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("frechet", "end-to-end"))
+    parser.add_argument("--pytorch-fid-python", default=PYTORCH_FID_PYTHON)
+    parser.add_argument("--inception-n", type=int, default=1000,
+                        help="n of cached Inception features of the train-vs-test run (0: skip)")
+    parser.add_argument("--n", type=int, default=200, help="images per folder for end-to-end")
+    parser.add_argument("--folder", default=str(Path(tempfile.gettempdir()) / "gankit-bench-fid"))
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch-size", type=int, default=50)
+    args = parser.parse_args()
+    run_frechet(args) if args.what == "frechet" else run_end_to_end(args)
+
+
+if __name__ == "__main__":
+    main()
