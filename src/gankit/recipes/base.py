@@ -15,13 +15,26 @@ import torch
 from torch import nn
 
 from ..errors import GankitError
+from ..objectives import check_compatible, clip_parameters_, discriminator_scores
 from ..objectives.base import Objective
+from ..objectives.regularizers import build_regularizer, check_regularizer
 from ..registry import OBJECTIVES
 
 # Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
 HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay")
 DEFAULT_HPARAMS = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), n_critic=1,
                        clip=None, weight_decay=0.0)
+
+
+
+def parse_number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
 
 LossFn = Callable[[torch.Tensor, Optional[torch.Tensor], torch.Generator], "tuple[torch.Tensor, dict]"]
 
@@ -51,7 +64,7 @@ class GAN(nn.Module):
     """Generator + discriminator + objective, with an EMA copy of the generator for sampling."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, latent_dim: int,
-                 sample_shape: tuple, objective: str | Objective = "nonsaturating",
+                 sample_shape: tuple, objective: str | Objective | None = None,
                  regularizers: tuple = (), num_classes: int = 0, defaults: Optional[dict] = None,
                  **hparam_overrides):
         super().__init__()
@@ -65,27 +78,31 @@ class GAN(nn.Module):
         self.latent_dim = latent_dim
         self.sample_shape = tuple(sample_shape)
         self.num_classes = num_classes
-        self.objective = resolve_objective(objective)
-        self.check_compatible()
+        self.objective = resolve_objective(objective or "nonsaturating")
         self.regularizers = tuple(self.build_regularizer(r) for r in regularizers)
-        self.hparams = {**DEFAULT_HPARAMS, **(defaults or {}), **self.objective.hparams,
+        self.check_compatible()
+        # the model's own settings go with its default objective; a chosen objective brings its paper's
+        ordered = ((self.objective.hparams, defaults or {}) if objective is None
+                   else (defaults or {}, self.objective.hparams))
+        self.hparams = {**DEFAULT_HPARAMS, **ordered[0], **ordered[1],
                         **{k: v for k, v in hparam_overrides.items() if v is not None}}
         self.build_args: dict = {}      # filled by gankit.create: how to rebuild this GAN from a checkpoint
 
     # ----------------------------------------------------------------------------- construction
     def check_compatible(self) -> None:
-        """Refuse an objective whose discriminator output kind this discriminator does not produce."""
-        produced = getattr(self.discriminator, "output_kind", "logits")
-        if produced != self.objective.output:
-            compatible = [name for name in OBJECTIVES.names()
-                          if OBJECTIVES.build(name).output == produced]
-            raise GankitError(f"objective '{self.objective.name}' needs a discriminator producing "
-                              f"'{self.objective.output}', but this one produces '{produced}'; "
-                              f"compatible objectives: {', '.join(compatible)}")
+        """Refuse an objective or regularizer this discriminator/data cannot use (one-line error)."""
+        check_compatible(self.objective, self.discriminator)
+        for regularizer in self.regularizers:
+            check_regularizer(regularizer, self.discriminator, self.sample_shape)
 
-    def build_regularizer(self, spec):
-        from ..registry import REGULARIZERS
-        return REGULARIZERS.build(spec) if isinstance(spec, str) else spec
+    @staticmethod
+    def build_regularizer(spec):
+        """A Regularizer, from itself or from ``"name"`` / ``"name:key=value,key=value"`` (e.g. r1:gamma=1)."""
+        if not isinstance(spec, str):
+            return spec
+        name, _, options = spec.partition(":")
+        values = dict(item.split("=", 1) for item in options.split(",") if "=" in item)
+        return build_regularizer(name, **{k: parse_number(v) for k, v in values.items()})
 
     @property
     def conditional(self) -> bool:
@@ -138,8 +155,8 @@ class GAN(nn.Module):
         real_logits = self.discriminate(real_samples, real_labels)
         fake_logits = self.discriminate(fake_samples, fake_labels)
         loss = self.objective.discriminator_loss(real_logits, fake_logits)
-        logs = {"loss_d": loss.item(), "real_score": real_logits.mean().item(),
-                "fake_score": fake_logits.mean().item()}
+        logs = {"loss_d": loss.item(), "real_score": discriminator_scores(real_logits).mean().item(),
+                "fake_score": discriminator_scores(fake_logits).mean().item()}
         if self.objective.penalty is not None:
             penalty = self.objective.penalty(self.discriminator, real_samples, fake_samples, rng)
             logs["penalty"] = penalty.item()
@@ -154,19 +171,24 @@ class GAN(nn.Module):
         logs = {"loss_g": loss.item()}
         return loss + self.regularization("generator", real_samples, fake_samples, rng, logs), logs
 
-    def regularization(self, net_name, real_samples, fake_samples, rng, logs):
-        """Sum of the non-lazy regularizers that apply to ``net_name`` (lazy ones have their own phase)."""
+    def regularization(self, role, real_samples, fake_samples, rng, logs):
+        """Sum of the every-step regularizers that join ``role``'s loss (lazy ones have their own phase)."""
         total = real_samples.new_zeros(())
         for regularizer in self.regularizers:
-            if regularizer.applies_to in (net_name, "both") and regularizer.interval == 1:
-                value = regularizer(self, net_name, real_samples, fake_samples, rng)
+            if regularizer.applies(role) and regularizer.interval == 1:
+                value = regularizer.weighted(role, self.discriminator, real_samples, fake_samples, rng,
+                                             generator_net=self.generator)
                 logs[f"reg_{regularizer.name}"] = value.item()
                 total = total + value
         return total
 
     def lazy_regularizer_loss(self, regularizer):
+        """Lazy regularization (Karras et al. 2020): the term ×interval, every ``interval`` steps."""
         def loss(real_samples, real_labels, rng):
-            value = regularizer(self, "discriminator", real_samples, None, rng) * regularizer.interval
+            with torch.no_grad():
+                fake_samples = self.fake_samples(real_samples.shape[0], self.sample_labels(real_samples.shape[0], rng), rng)
+            value = regularizer.weighted("discriminator", self.discriminator, real_samples, fake_samples, rng,
+                                         generator_net=self.generator) * regularizer.interval
             return value, {f"reg_{regularizer.name}": value.item()}
         return loss
 
@@ -185,16 +207,14 @@ class GAN(nn.Module):
 
     def clip_discriminator_weights(self) -> None:
         """WGAN weight clipping (Arjovsky et al. 2017, Alg. 1): every D parameter into [−c, c]."""
-        with torch.no_grad():
-            for p in self.discriminator.parameters():
-                p.clamp_(-self.hparams["clip"], self.hparams["clip"])
+        clip_parameters_(self.discriminator, self.hparams["clip"])
 
     def phases(self) -> list[Phase]:
         clip = self.clip_discriminator_weights if self.hparams.get("clip") else None
         phases = [Phase("D", self.discriminator, "discriminator", self.discriminator_loss,
                         repeats=int(self.hparams["n_critic"]), after_step=clip)]
         phases += [Phase(f"D-{r.name}", self.discriminator, "discriminator", self.lazy_regularizer_loss(r),
-                         interval=r.interval) for r in self.regularizers if r.interval > 1]
+                         interval=r.interval) for r in self.regularizers if r.interval > 1 and r.applies("discriminator")]
         phases.append(Phase("G", self.generator, "generator", self.generator_loss))
         return phases
 

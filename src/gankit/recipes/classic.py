@@ -54,4 +54,4 @@ def mlp_gan(sample_shape=(2,), num_classes=0, latent_dim=64, hidden=128, depth=2
     return GAN(MLPGenerator(latent_dim, hidden, depth, sample_shape[0]),
                MLPDiscriminator(sample_shape[0], hidden, depth, spectral_norm=spectral_norm),
                latent_dim=latent_dim, sample_shape=sample_shape,
-               defaults=dict(lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.999)), **recipe)
+               defaults=dict(lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999)), **recipe)
