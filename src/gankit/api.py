@@ -59,7 +59,8 @@ def run_config(run: str | Path) -> TrainConfig:
 
 
 def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, batch_size: int = 100,
-             device: str = "cpu") -> dict:
+             device: str = "cpu", classifier_path: str | Path | None = None) -> dict:
     from .training.evaluation import evaluate as evaluate_gan
     gan = load(run, device=device)
-    return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run))
+    return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run),
+                        classifier_path=Path(classifier_path) if classifier_path else None)

@@ -29,6 +29,7 @@ class TrainConfig:
     optimizer: Optional[str] = None
     image_size: Optional[int] = None         # None: the dataset's native size
     channels: Optional[int] = None
+    labels_per_class: Optional[int] = None   # semi-supervised: keep this many labels per class (rest −1)
     ema_decay: float = 0.999                 # with ramp-up min(decay, (1+t)/(10+t))
     log_every: int = 10
     sample_every: int = 100

@@ -13,6 +13,7 @@ def register(subparsers):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--classifier", default=None, help="MNIST classifier weights (default: ccexam's file)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per metric")
     parser.set_defaults(func=run)
 
@@ -21,7 +22,7 @@ def run(args):
     import gankit
     for metric in args.metric:
         result = gankit.evaluate(args.run, metric, args.num, seed=args.seed, batch_size=args.batch_size,
-                                 device=args.device)
+                                 device=args.device, classifier_path=args.classifier)
         if args.json:
             print(json.dumps(result))
         else:

@@ -10,7 +10,7 @@ from ..errors import GankitError
 FLAGS = {"steps": int, "batch_size": int, "seed": int, "lr_g": float, "lr_d": float, "n_critic": int,
          "optimizer": str, "image_size": int, "channels": int, "sample_every": int,
          "checkpoint_every": int, "log_every": int, "eval_every": int, "eval_metric": str,
-         "eval_num": int, "device": str, "objective": str}
+         "eval_num": int, "device": str, "objective": str, "labels_per_class": int}
 
 
 def register(subparsers):

@@ -44,3 +44,18 @@ class TensorData:
         index = torch.randint(len(self), (batch_size,), generator=generator)
         labels = self.labels[index] if self.labels is not None else None
         return self.samples[index], labels
+
+    def with_labels_per_class(self, labels_per_class: int, seed: int = 0) -> "TensorData":
+        """Semi-supervised view: keep ``labels_per_class`` labels of each class (a seeded choice), set the
+        rest to −1 (unlabelled). Samples are unchanged."""
+        if self.labels is None:
+            from ..errors import GankitError
+            raise GankitError(f"dataset '{self.name}' has no labels, so --labels-per-class cannot apply")
+        rng = torch.Generator().manual_seed(seed)
+        kept = torch.full_like(self.labels, -1)
+        for cls in range(self.num_classes):
+            index = (self.labels == cls).nonzero().flatten()
+            chosen = index[torch.randperm(len(index), generator=rng)[:labels_per_class]]
+            kept[chosen] = cls
+        return TensorData(self.name, self.samples, kept, self.num_classes, self.class_names, self.modes,
+                          self.mode_std)

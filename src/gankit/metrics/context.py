@@ -27,3 +27,4 @@ class EvalContext:
     batch_size: int = 100
     seed: int = 0
     run_dir: Optional[Path] = None
+    classifier_path: Optional[Path] = None    # MNIST classifier weights (else env/cache/ccexam lookup)

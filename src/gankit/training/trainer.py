@@ -19,7 +19,10 @@ from .hooks import Hook, default_hooks
 
 
 def load_training_data(config: TrainConfig, split: str = "train") -> TensorData:
-    return DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
+    data = DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
+    if config.labels_per_class and split == "train":
+        data = data.with_labels_per_class(config.labels_per_class, seed=config.seed)
+    return data
 
 
 def build_gan(config: TrainConfig, data: TensorData) -> GAN:
