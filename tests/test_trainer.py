@@ -61,6 +61,7 @@ def test_run_folder_layout_and_checkpoint_contents(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [2, 4]
     assert {"loss_d", "loss_g"} <= records[0].keys()
+    assert len(list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))) == 1
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step-0000002.png", "step-0000004.png"]
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step-0000004.pt"]     # keep=1 pruned step 2
     payload = load_checkpoint(tmp_path)

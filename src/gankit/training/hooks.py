@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ..imaging import render_samples, save_png
+from .tensorboard import EventWriter
 
 
 class Hook:
@@ -32,7 +33,7 @@ def due(step: int, every: int, trainer) -> bool:
 
 
 class MetricsLogger(Hook):
-    """Averages of every logged number over ``every`` steps → metrics.jsonl (+ TensorBoard if installed)."""
+    """Averages of every logged number over ``every`` steps → metrics.jsonl and TensorBoard scalars."""
 
     def __init__(self, every: int):
         self.every = every
@@ -41,11 +42,7 @@ class MetricsLogger(Hook):
     def on_start(self, trainer):
         self.path = trainer.out_dir / "metrics.jsonl"
         self.started = time.perf_counter()
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-            self.writer = SummaryWriter(str(trainer.out_dir / "tensorboard"))
-        except ImportError:     # tensorboard is optional: `pip install tensorboard`
-            self.writer = None
+        self.writer = EventWriter(trainer.out_dir / "tensorboard") if self.every > 0 else None
 
     def on_step(self, trainer, step, logs):
         for key, value in logs.items():
