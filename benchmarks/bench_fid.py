@@ -96,7 +96,7 @@ def run_frechet(args) -> None:
         inception = make_extractor("inception")
         cached = [dataset_features("fashion-mnist", split, inception, args.inception_n, data=data)
                   for split, data in (("train", train), ("test", test))]
-        stats = [features.stats(inception.name, warn=False) for features in cached]
+        stats = [FeatureStats.from_features(f.features, inception.name, warn=False) for f in cached]
         compare_frechet("tf-inception-pool3-2048 fashion-mnist train vs test", *stats, args.pytorch_fid_python)
     # Time of the 2048-d step alone on full-rank statistics (the Cholesky path) and rank-deficient ones.
     generator = torch.Generator().manual_seed(0)
