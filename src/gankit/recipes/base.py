@@ -154,9 +154,7 @@ class GAN(nn.Module):
             fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng)
         real_logits = self.discriminate(real_samples, real_labels)
         fake_logits = self.discriminate(fake_samples, fake_labels)
-        loss = self.objective.discriminator_loss(real_logits, fake_logits)
-        logs = {"loss_d": loss.item(), "real_score": discriminator_scores(real_logits).mean().item(),
-                "fake_score": discriminator_scores(fake_logits).mean().item()}
+        loss, logs = self.adversarial_discriminator_loss(real_logits, fake_logits)
         if self.objective.penalty is not None:
             penalty = self.objective.penalty(self.discriminator, real_samples, fake_samples, rng)
             logs["penalty"] = penalty.item()
@@ -167,9 +165,19 @@ class GAN(nn.Module):
         fake_labels = self.sample_labels(real_samples.shape[0], rng)
         fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng)
         fake_logits = self.discriminate(fake_samples, fake_labels)
-        loss = self.objective.generator_loss(fake_logits, None)
-        logs = {"loss_g": loss.item()}
+        loss, logs = self.adversarial_generator_loss(fake_logits)
         return loss + self.regularization("generator", real_samples, fake_samples, rng, logs), logs
+
+    def adversarial_discriminator_loss(self, real_outputs, fake_outputs):
+        """The objective's D loss on the discriminator's outputs, and its logs (recipes may override)."""
+        loss = self.objective.discriminator_loss(real_outputs, fake_outputs)
+        return loss, {"loss_d": loss.item(), "real_score": discriminator_scores(real_outputs).mean().item(),
+                      "fake_score": discriminator_scores(fake_outputs).mean().item()}
+
+    def adversarial_generator_loss(self, fake_outputs):
+        """The objective's G loss on the discriminator's outputs for fakes, and its logs (recipes may override)."""
+        loss = self.objective.generator_loss(fake_outputs, None)
+        return loss, {"loss_g": loss.item()}
 
     def regularization(self, role, real_samples, fake_samples, rng, logs):
         """Sum of the every-step regularizers that join ``role``'s loss (lazy ones have their own phase)."""
