@@ -1,7 +1,9 @@
 """Plain nn.Modules only: generators, discriminators and their blocks. No losses, no training."""
-from .dcgan import DCGANDiscriminator, DCGANGenerator
+from .autoencoder import ConvAutoencoderDiscriminator, MLPAutoencoderDiscriminator
+from .dcgan import DCGANDiscriminator, DCGANGenerator, RotationDCGANDiscriminator
 from .keras_mnist import KerasMnistDiscriminator, KerasMnistGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "KerasMnistDiscriminator", "KerasMnistGenerator",
+__all__ = ["ConvAutoencoderDiscriminator", "MLPAutoencoderDiscriminator", "RotationDCGANDiscriminator",
+           "DCGANDiscriminator", "DCGANGenerator", "KerasMnistDiscriminator", "KerasMnistGenerator",
            "MLPDiscriminator", "MLPGenerator"]

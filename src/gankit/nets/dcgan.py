@@ -2,7 +2,9 @@
 
 Generator: z → convT to a base×base map (base 7 or 4) → [convT 4×4/2, BN, ReLU] … → convT → tanh.
 Discriminator: [conv 4×4/2, (BN except on the input layer), LeakyReLU(0.2)] … → conv base×base → logit.
-Channels double at each lower resolution, ``width`` at the highest.
+Channels double at each lower resolution, ``width`` at the highest. :class:`RotationDCGANDiscriminator`
+adds SS-GAN's rotation classifier (Chen et al. 2019, Sec. 3: a linear 4-way head on the discriminator's
+last features, sharing the body with the real/fake head): ``rotation_logits(x)``.
 """
 from __future__ import annotations
 
@@ -67,3 +69,17 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.head(self.body(x)).flatten()
+
+
+class RotationDCGANDiscriminator(DCGANDiscriminator):
+    """A DCGAN discriminator with SS-GAN's rotation head, for the 'rotation' regularizer."""
+
+    def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64,
+                 spectral_norm: bool = False, batch_norm: bool = True):
+        super().__init__(image_size, channels, width, spectral_norm, batch_norm)
+        self.rotation_classifier = maybe_spectral_norm(nn.Linear(self.feature_dim, 4), spectral_norm)
+        dcgan_init(self.rotation_classifier)
+
+    def rotation_logits(self, x):
+        """(N, 4) logits of the rotation (0°, 90°, 180°, 270°) of each image: SS-GAN's Q_D(R | x)."""
+        return self.rotation_classifier(self.body(x).flatten(1))
