@@ -23,6 +23,19 @@ def register(subparsers):
     modes.set_defaults(func=run_modes)
 
 
+def model_takes(model: str, data: str, objective: str) -> bool:
+    """Whether ``model`` can be built for ``objective`` on ``data``; says on stderr when not."""
+    import gankit
+    from ..errors import GankitError
+    from ..registry import DATASETS
+    try:
+        gankit.create(model, sample_shape=DATASETS.build(data, num_samples=16).sample_shape, objective=objective)
+    except GankitError as error:
+        print(f"  skipping {objective}: {error}", file=sys.stderr)
+        return False
+    return True
+
+
 def run_modes(args):
     import gankit
     from ..bench import DEFAULT_MIN_SHARE, format_table, mode_benchmark
@@ -32,9 +45,7 @@ def run_modes(args):
     if DATASETS.build(args.data, num_samples=16).modes is None:
         raise GankitError(f"dataset '{args.data}' is not a 2D Gaussian mixture; use ring8 or grid25")
     if args.objective == "all":
-        objectives = gankit.list_objectives()
-        compatible = [o for o in objectives if OBJECTIVES.build(o).output == "logits"]
-        objectives = compatible
+        objectives = [name for name in gankit.list_objectives() if model_takes(args.model, args.data, name)]
     else:
         objectives = [args.objective]
         if args.objective:
@@ -51,7 +62,8 @@ def run_modes(args):
                                min_share=args.min_share if args.min_share is not None else DEFAULT_MIN_SHARE,
                                workers=args.workers, progress=progress)
     meta = {"model": args.model, "data": args.data, "seeds": args.seeds, "steps": args.steps,
-            "eval_samples": 2500, "min_share": args.min_share or DEFAULT_MIN_SHARE}
+            "eval_samples": 2500, "generator": "as trained (ema_* keys: the EMA generator)",
+            "min_share": args.min_share if args.min_share is not None else DEFAULT_MIN_SHARE}
     if args.json:
         if len(summaries) == 1 and args.objective != "all":
             print(json.dumps({**meta, "objective": next(iter(summaries)), **next(iter(summaries.values()))}))
