@@ -1,4 +1,5 @@
-"""`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`."""
+"""`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`, or an InfoGAN latent traversal
+`gankit sample RUN_DIR --traverse cat|c1|c2 [--rows R] --out t.png` (rows = samples, columns = code values)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,6 +19,9 @@ def register(subparsers):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw", action="store_true", help="sample the trained generator, not its EMA")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--traverse", metavar="CODE", default=None,
+                        help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
+    parser.add_argument("--rows", type=int, default=10, help="rows of a --traverse grid")
     parser.set_defaults(func=run)
 
 
@@ -28,6 +32,8 @@ def run(args):
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
+    if args.traverse is not None:
+        return write_traversal(gan, args)
     labels = None
     if args.class_id is not None:
         if not gan.conditional:
@@ -39,3 +45,13 @@ def run(args):
     samples = gan.generate(args.num, labels, rng=rng, ema=not args.raw)
     save_png(render_samples(samples), args.out)
     print(f"wrote {args.num} samples of {gan.build_args['name']} (step {gan.step}) to {args.out}")
+
+
+def write_traversal(gan, args):
+    if not callable(getattr(gan, "traversal", None)):
+        raise GankitError(f"--traverse needs a model with latent codes (infogan); '{gan.build_args['name']}' has none")
+    rng = torch.Generator(device=gan.device()).manual_seed(args.seed)
+    images, columns = gan.traversal(args.traverse, rows=args.rows, rng=rng, ema=not args.raw)
+    save_png(render_samples(images, columns=columns), args.out)
+    print(f"wrote a {args.rows}x{columns} traversal of code {args.traverse} of {gan.build_args['name']} "
+          f"(step {gan.step}) to {args.out}")

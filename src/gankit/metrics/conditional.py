@@ -161,3 +161,50 @@ def classifier_fid_metric(ctx: EvalContext) -> dict:
     return {"metric": f"classifier_fid_{CLASSIFIER_NAME}_fc128_n{n}_train", "value":
             feature_frechet_distance(fake_features, real_features),
             "num_samples": n, "reference_samples": count, "data": ctx.data_name}
+
+
+def one_to_one_accuracy(predicted_classes: torch.Tensor, codes: torch.Tensor, num_codes: int,
+                        num_classes: int = MNIST_CLASSES) -> float:
+    """Share of samples whose predicted class is the one matched to their code, under the best one-to-one
+    code→class matching (Hungarian algorithm): the unsupervised-classification error of Chen et al.
+    2016, Sec. 7.2, read as accuracy. Unlike purity it cannot reach 1 with two codes on one digit."""
+    from scipy.optimize import linear_sum_assignment
+    counts = torch.zeros(num_codes, num_classes, dtype=torch.long)
+    counts.index_put_((codes.long(), predicted_classes.long()), torch.ones_like(codes, dtype=torch.long),
+                      accumulate=True)
+    rows, columns = linear_sum_assignment(counts.numpy(), maximize=True)
+    return float(counts[rows, columns].sum()) / max(codes.numel(), 1)
+
+
+@register_metric("infogan-purity", help="InfoGAN: samples drawn with each categorical code value, labelled by "
+                 "the MNIST classifier; share of the majority digit per code")
+def infogan_purity_metric(ctx: EvalContext) -> dict:
+    gan = ctx.gan
+    if not hasattr(gan, "split_latent") or not getattr(gan, "categories", 0):
+        raise GankitError("infogan-purity needs an InfoGAN run (a model with a categorical latent code); "
+                          "train one with `gankit train infogan --data mnist`")
+    n = _check_num_samples(ctx, "infogan-purity")
+    classifier = _classifier_for(ctx, "infogan-purity")
+    codes = torch.arange(n) % gan.categories
+    latent = gan.sample_latent(n, torch.Generator(device=gan.device()).manual_seed(ctx.seed), categories=codes)
+    images = gan.generate(n, latent=latent, batch_size=max(ctx.batch_size, 1))
+    predicted = _predict(ctx, classifier, images)
+    purity = categorical_code_purity(predicted, codes, gan.categories)
+    return {"metric": f"infogan_categorical_purity_{CLASSIFIER_NAME}_n{n}", "value": purity["purity"],
+            "one_to_one_accuracy": one_to_one_accuracy(predicted, codes, gan.categories), **purity,
+            "num_samples": n, "data": ctx.data_name}
+
+
+@register_metric("test-accuracy", help="accuracy of a classifier-discriminator (sgan) on the run's test split")
+def test_accuracy_metric(ctx: EvalContext) -> dict:
+    classify_images = getattr(ctx.gan, "classify", None)
+    if not callable(classify_images):
+        raise GankitError("test-accuracy needs a model whose discriminator classifies (sgan); "
+                          "this run's model has no classify()")
+    test = ctx.load_data("test")
+    if test.labels is None:
+        raise GankitError(f"test-accuracy needs labelled test data; '{ctx.data_name}' has no labels")
+    logits = classify_images(test.samples)
+    accuracy = float((logits.argmax(dim=1) == test.labels).double().mean())
+    return {"metric": f"test_accuracy_{ctx.data_name}_test", "value": accuracy, "num": len(test),
+            "data": ctx.data_name}

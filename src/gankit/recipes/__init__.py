@@ -1,5 +1,6 @@
 """Recipes: a GAN = nets + objective + regularizers + optimizers + schedule. Importing registers them."""
 from . import classic  # noqa: F401  (registers gan, dcgan, mlp-gan)
+from . import conditional, infogan, multihead, sgan  # noqa: F401  (cgan, cdcgan, cgan-projection, acgan, infogan, sgan)
 from .base import GAN, Phase
 
 __all__ = ["GAN", "Phase"]
