@@ -196,7 +196,7 @@ def infogan_purity_metric(ctx: EvalContext) -> dict:
 
 
 @register_metric("test-accuracy", help="accuracy of a classifier-discriminator (sgan) on the run's test split")
-def test_accuracy_metric(ctx: EvalContext) -> dict:
+def held_out_accuracy_metric(ctx: EvalContext) -> dict:
     classify_images = getattr(ctx.gan, "classify", None)
     if not callable(classify_images):
         raise GankitError("test-accuracy needs a model whose discriminator classifies (sgan); "
