@@ -47,17 +47,24 @@ class ConditionalGAN(GAN):
         return self.discriminator(samples, labels)
 
 
+def label_concat_gan(generator_net, discriminator_net, classes: int, latent_dim: int, sample_shape, as_maps: bool,
+                     recipe: dict) -> ConditionalGAN:
+    """Mirza & Osindero 2014's conditioning of any G/D pair built for the widened inputs; DCGAN's Adam."""
+    return ConditionalGAN(LabelConcatGenerator(generator_net, classes),
+                          LabelInputDiscriminator(discriminator_net, classes, as_maps=as_maps),
+                          latent_dim=latent_dim, sample_shape=sample_shape, num_classes=classes,
+                          defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)
+
+
 @register_model("cgan", data="mnist", tiny=dict(hidden_g=(16, 16), hidden_d=(16,)),
                 help="conditional GAN (Mirza & Osindero 2014): MLPs, one-hot label concatenated in G and D")
 def cgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, hidden_g=(256, 512, 1024),
          hidden_d=(512, 256), dropout=0.3, **recipe):
     """Mirza & Osindero 2014 (arXiv:1411.1784): G([z, y]) and D([x, y]) are MLPs; see nets/image_mlp.py."""
     classes = require_classes(num_classes, "cgan")
-    generator = LabelConcatGenerator(MLPImageGenerator(latent_dim + classes, sample_shape, tuple(hidden_g)), classes)
-    discriminator = LabelInputDiscriminator(MLPImageDiscriminator(math.prod(sample_shape) + classes, tuple(hidden_d), dropout),
-                                            classes, as_maps=False)
-    return ConditionalGAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
-                          num_classes=classes, defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)
+    return label_concat_gan(MLPImageGenerator(latent_dim + classes, sample_shape, tuple(hidden_g)),
+                            MLPImageDiscriminator(math.prod(sample_shape) + classes, tuple(hidden_d), dropout),
+                            classes, latent_dim, sample_shape, as_maps=False, recipe=recipe)
 
 
 @register_model("cdcgan", data="mnist", tiny=dict(width=8),
@@ -67,12 +74,10 @@ def cdcgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, s
     """Mirza & Osindero 2014's conditioning on Radford et al. 2015's DCGAN nets."""
     classes = require_classes(num_classes, "cdcgan")
     channels, size = image_shape(sample_shape, "cdcgan")
-    generator = LabelConcatGenerator(DCGANGenerator(size, channels, latent_dim + classes, width), classes)
-    discriminator = LabelInputDiscriminator(
-        DCGANDiscriminator(size, channels + classes, width, spectral_norm=spectral_norm, batch_norm=batch_norm),
-        classes, as_maps=True)
-    return ConditionalGAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
-                          num_classes=classes, defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)
+    return label_concat_gan(DCGANGenerator(size, channels, latent_dim + classes, width),
+                            DCGANDiscriminator(size, channels + classes, width, spectral_norm=spectral_norm,
+                                               batch_norm=batch_norm),
+                            classes, latent_dim, sample_shape, as_maps=True, recipe=recipe)
 
 
 @register_model("cgan-projection", data="mnist", tiny=dict(width=8),
