@@ -34,7 +34,7 @@ def run_one(job: dict) -> dict:
     config = TrainConfig(model=job["model"], data=job["data"], steps=job["steps"], seed=job["seed"],
                          batch_size=job["batch_size"], objective=job["objective"],
                          regularizers=tuple(job["regularizers"]), log_every=0, sample_every=0,
-                         checkpoint_every=0)
+                         checkpoint_every=0, **job.get("settings", {}))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out_dir:
         trainer = Trainer(config, out_dir, hooks=[], progress=False)
@@ -71,10 +71,14 @@ def summarize(results: list[dict]) -> dict:
 
 def mode_benchmark(model: str, data: str, objectives: list[str | None], seeds: int, steps: int, *,
                    batch_size: int = 256, regularizers=(), min_share: float = DEFAULT_MIN_SHARE,
-                   workers: int | None = None, progress=None) -> dict:
-    """{objective name: summary} for each objective (None = the model's default)."""
+                   workers: int | None = None, progress=None, settings: dict | None = None) -> dict:
+    """{objective name: summary} for each objective (None = the model's default).
+
+    ``settings``: more TrainConfig fields for every run, e.g. ``{"lr_g": 1e-4, "model_args": {"hidden": 256}}``.
+    """
     jobs = [dict(model=model, data=data, objective=objective, seed=seed, steps=steps,
-                 batch_size=batch_size, regularizers=list(regularizers), min_share=min_share)
+                 batch_size=batch_size, regularizers=list(regularizers), min_share=min_share,
+                 settings=dict(settings or {}))
             for objective in objectives for seed in range(seeds)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers > 1:
