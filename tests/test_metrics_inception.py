@@ -68,11 +68,15 @@ def test_tf1_resize_equals_fid_helpers_grid_sample_resize():
 def test_converted_module_reproduces_the_torchscript_features(model, cache):
     assert (cache / CONVERTED_FILE).is_file() and not model.has_logits
     scripted = torch.jit.load(str(TORCHSCRIPT), map_location="cpu").eval()
-    prepared = prepare_for_inception(fashion_images(8), "tf-inception")
+    images = fashion_images(8)
+    prepared = prepare_for_inception(images, "tf-inception")
     with torch.inference_mode():
         ours, theirs = model(prepared), scripted(prepared)
     assert ours.shape == theirs.shape == (8, 2048)
     assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max()          # float32 precision
+    # the path users get: uint8 in, TF1 resize, channels-last network
+    extracted, _ = InceptionFeatures("tf-inception", model=model)(images)
+    assert (extracted - theirs).abs().max() <= 1e-5 * theirs.abs().max()
 
 
 @needs_weights

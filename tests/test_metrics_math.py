@@ -74,6 +74,25 @@ def test_dead_features_do_not_add_rounding_noise():
     assert abs(with_dead - without) / without < 1e-11
 
 
+def test_low_rank_factors_give_the_same_distance_exactly_and_faster_paths_agree():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((30, 50)), rng.standard_normal((40, 50)) * 1.2 + 0.1
+    with pytest.warns(RankDeficientCovarianceWarning):
+        stats_a, stats_b = FeatureStats.from_features(a), FeatureStats.from_features(b)
+    assert stats_a.factor.shape == (30, 50)
+    np.testing.assert_allclose(stats_a.factor.T @ stats_a.factor, stats_a.sigma, atol=1e-12)
+    # exact reference: Tr((Σa Σb)^½) = nuclear norm of Aa Abᵀ
+    nuclear = np.linalg.svd(stats_a.factor @ stats_b.factor.T, compute_uv=False).sum()
+    diff = stats_a.mu - stats_b.mu
+    exact = diff @ diff + np.trace(stats_a.sigma) + np.trace(stats_b.sigma) - 2 * nuclear
+    both = fid_from_stats(stats_a, stats_b, device="cpu")
+    one = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, device="cpu",
+                           factor1=stats_a.factor)
+    none = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, device="cpu")
+    assert both == pytest.approx(exact, rel=1e-13)
+    assert one == pytest.approx(exact, rel=1e-11) and none == pytest.approx(exact, rel=1e-8)
+
+
 def test_negative_beyond_tolerance_raises_instead_of_clamping():
     indefinite = np.diag([-1.0, 1.0])      # not a covariance: the distance comes out -2
     with pytest.raises(GankitError, match="not positive semi-definite"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +42,26 @@ def _as_float64(value, device) -> torch.Tensor:
     return torch.as_tensor(np.asarray(value, dtype=np.float64), device=device)
 
 
-def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
-    """Tr((Σ1 Σ2)^½) for symmetric PSD float64 matrices (see the module docstring)."""
-    factor, info = torch.linalg.cholesky_ex(sigma1)
-    if int(info) != 0:                                   # singular or indefinite: eigen-factor instead
-        values, vectors = torch.linalg.eigh(sigma1)
-        factor = vectors * values.clamp(min=0).sqrt()
-    inner = factor.T @ sigma2 @ factor
+def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor, factor1: torch.Tensor | None = None,
+                       factor2: torch.Tensor | None = None) -> torch.Tensor:
+    """Tr((Σ1 Σ2)^½) for symmetric PSD float64 matrices (see the module docstring).
+
+    ``factorᵢ`` (n, d) with Σᵢ = factorᵢᵀ factorᵢ (centred features / √(n−1)) may be given when n < d:
+    the nonzero eigenvalues of Σ1 Σ2 are then those of the small matrices A2 Σ1 A2ᵀ, or the squared
+    singular values of A1 A2ᵀ -- exact, with no null space to round, and fast.
+    """
+    if factor1 is not None and factor2 is not None:
+        return torch.linalg.svdvals(factor1 @ factor2.T).sum()
+    if factor1 is not None:
+        sigma1, sigma2, factor2 = sigma2, sigma1, factor1          # Tr((Σ1Σ2)^½) = Tr((Σ2Σ1)^½)
+    if factor2 is not None:
+        inner = factor2 @ sigma1 @ factor2.T
+    else:
+        factor, info = torch.linalg.cholesky_ex(sigma1)
+        if int(info) != 0:                               # singular or indefinite: eigen-factor instead
+            values, vectors = torch.linalg.eigh(sigma1)
+            factor = vectors * values.clamp(min=0).sqrt()
+        inner = factor.T @ sigma2 @ factor
     eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
     # A backward-stable eigensolver is exact to about k·eps·λmax: values below that (the null space of
     # singular covariances, e.g. dead ReLU features or n < dim) are zeros. Their noise would otherwise
@@ -57,8 +70,12 @@ def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tens
     return torch.where(eigenvalues > noise, eigenvalues, torch.zeros_like(eigenvalues)).sqrt().sum()
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None = None) -> float:
-    """FID between N(mu1, sigma1) and N(mu2, sigma2), float64, on ``device`` (GPU when present)."""
+def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None = None, *,
+                     factor1=None, factor2=None) -> float:
+    """FID between N(mu1, sigma1) and N(mu2, sigma2), float64, on ``device`` (GPU when present).
+
+    ``factor1``/``factor2``: optional low-rank factors of the covariances (see :func:`trace_sqrt_product`).
+    """
     device = torch.device(device) if device is not None else default_device()
     mu1, mu2 = _as_float64(mu1, device).reshape(-1), _as_float64(mu2, device).reshape(-1)
     sigma1, sigma2 = torch.atleast_2d(_as_float64(sigma1, device)), torch.atleast_2d(_as_float64(sigma2, device))
@@ -72,7 +89,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None
             raise GankitError(f"{name} has NaN or infinite values; recompute the statistics")
     sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
     traces = torch.trace(sigma1) + torch.trace(sigma2)
-    distance = ((mu1 - mu2) ** 2).sum() + traces - 2 * trace_sqrt_product(sigma1, sigma2)
+    factors = [None if factor is None else _as_float64(factor, device) for factor in (factor1, factor2)]
+    distance = ((mu1 - mu2) ** 2).sum() + traces - 2 * trace_sqrt_product(sigma1, sigma2, *factors)
     value, scale = float(distance), float(traces)
     if value < 0:
         if value < -NEGATIVE_TOLERANCE * max(scale, 1e-12):
@@ -90,6 +108,8 @@ class FeatureStats:
     sigma: np.ndarray
     n: int | None = None
     protocol: str | None = None
+    # (n, d) centred features / √(n−1), kept when n ≤ d (Σ = factorᵀ factor); not written to files
+    factor: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def dim(self) -> int:
@@ -110,7 +130,8 @@ class FeatureStats:
         mu = array.mean(dim=0)
         centred = array - mu
         sigma = centred.T @ centred / (n - 1)
-        return cls(mu.numpy(), sigma.numpy(), n, protocol)
+        factor = (centred / (n - 1) ** 0.5).numpy() if n <= dim else None
+        return cls(mu.numpy(), sigma.numpy(), n, protocol, factor)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write pytorch-fid's npz layout (``mu``, ``sigma``) plus ``n``/``protocol``, atomically."""
@@ -150,4 +171,5 @@ def fid_from_stats(stats_a: FeatureStats, stats_b: FeatureStats, device=None) ->
     if stats_a.dim != stats_b.dim:
         raise GankitError(f"statistics have {stats_a.dim}-d and {stats_b.dim}-d features; compute both "
                           "with the same feature backend")
-    return frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, device)
+    return frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, device,
+                            factor1=stats_a.factor, factor2=stats_b.factor)

@@ -13,14 +13,16 @@ A *source* string (the CLI's arguments) is resolved in this order:
   images. Their features and statistics are cached in ``$GANKIT_CACHE/metrics`` keyed by
   dataset, split, image shape, ``num`` and feature protocol.
 
-Decoding runs in a background thread one batch ahead of the network, so only the network is on the
-critical path.
+Decoding runs on a thread pool up to two batches ahead of the network, so only the network is on
+the critical path.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import warnings
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,15 +95,25 @@ def _stack_runs(arrays: list[np.ndarray]) -> Iterator[torch.Tensor]:
             start = end
 
 
-def iter_folder_batches(files: list[Path], batch_size: int, workers: int = 2) -> Iterator[torch.Tensor]:
-    """Decode ``files`` in order, one batch ahead of the consumer, on a small thread pool."""
-    chunks = [files[start:start + batch_size] for start in range(0, len(files), batch_size)]
+def iter_folder_batches(files: list[Path], batch_size: int, workers: int | None = None) -> Iterator[torch.Tensor]:
+    """Decode ``files`` in order on a thread pool (PIL releases the GIL), up to two batches ahead."""
+    workers = workers or min(8, os.cpu_count() or 1)
+    upcoming = iter(files)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = [pool.submit(lambda chunk=chunk: [decode_rgb(path) for path in chunk]) for chunk in chunks[:1]]
-        for index in range(len(chunks)):
-            if index + 1 < len(chunks):
-                pending.append(pool.submit(lambda chunk=chunks[index + 1]: [decode_rgb(p) for p in chunk]))
-            yield from _stack_runs(pending.pop(0).result())
+        pending: deque = deque()
+
+        def refill() -> None:
+            while len(pending) < 2 * batch_size:
+                path = next(upcoming, None)
+                if path is None:
+                    return
+                pending.append(pool.submit(decode_rgb, path))
+
+        refill()
+        while pending:
+            batch = [pending.popleft().result() for _ in range(min(batch_size, len(pending)))]
+            refill()
+            yield from _stack_runs(batch)
 
 
 def iter_tensor_batches(images: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
