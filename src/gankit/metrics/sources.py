@@ -197,9 +197,13 @@ def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int |
     n = len(data) if num is None else min(num, len(data))
     path = cache_dir() / "metrics" / (_cache_key(name, split, data.sample_shape, n, extractor.name) + "_stats.npz")
     if path.is_file():
-        return FeatureStats.load(path)
+        cached = FeatureStats.load(path)
+        if cached.n is not None and cached.n > cached.dim:     # full rank: mu/sigma are all FID needs
+            return cached
+    # n <= dim: rebuilt from the cached features, which keeps the exact low-rank factor (see fid.py)
     stats = dataset_features(name, split, extractor, n, batch_size, progress, data).stats(extractor.name)
-    stats.save(path)
+    if not path.is_file():
+        stats.save(path)
     return stats
 
 
