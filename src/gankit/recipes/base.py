@@ -226,6 +226,11 @@ class GAN(nn.Module):
         phases.append(Phase("G", self.generator, "generator", self.generator_loss))
         return phases
 
+    def attach_data(self, data) -> None:
+        """Called once by the trainer with the training TensorData before the first step. Recipes that
+        need more than uniform batches (e.g. a labelled subset for semi-supervised losses) keep what
+        they need here and draw from it with the ``rng`` their losses receive."""
+
     # ----------------------------------------------------------------------------- state
     def recipe_state(self) -> dict:
         """Extra training state a recipe keeps outside its modules (e.g. BEGAN's k); saved in checkpoints."""

@@ -48,6 +48,7 @@ class Trainer:
         self.data = data if data is not None else load_training_data(config)
         torch.manual_seed(config.seed)                 # net initialisation and dropout
         self.gan = build_gan(config, self.data).to(self.device)
+        self.gan.attach_data(self.data)
         self.optimizers = self.gan.make_optimizers()
         self.phases = self.gan.phases()
         self.rng = torch.Generator(device="cpu").manual_seed(config.seed)   # batches and latents
