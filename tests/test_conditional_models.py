@@ -3,6 +3,7 @@
 and save/load tests for these models are in test_models.py.)"""
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -89,13 +90,43 @@ def test_sgan_score_is_log_partition_and_unsupervised_loss_matches_salimans():
     assert loss.item() == pytest.approx(math.log(1.5) + math.log(5.0), rel=1e-6)
 
 
-def test_sgan_supervised_term_and_feature_matching():
+def test_sgan_supervised_loss_uses_a_labelled_batch_every_step_even_without_labels_in_the_batch():
     gan = tiny("sgan", supervised_weight=2.0)
-    real = {"classes": torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]])}
-    logs = {}
-    term = gan.head_loss("discriminator", real, torch.tensor([-1, 0, 1]), {"features": torch.zeros(3, 1)}, None, logs)
-    assert term.item() == pytest.approx(2.0 * (math.log(2) + log1p_exp(-2)) / 2, rel=1e-6)
-    assert logs["labelled_in_batch"] == 2
+    data, _ = tiny_model_setup("sgan")
+    semi = data.with_labels_per_class(1)
+    gan.attach_data(semi)
+    pool = semi.labels >= 0
+    pool_samples, pool_labels = semi.samples[pool], semi.labels[pool]
+    assert torch.equal(gan.labelled_labels, pool_labels) and not any("labelled" in k for k in gan.state_dict())
+    real, no_labels = semi.samples[:8], torch.full((8,), -1)
+    loss, logs = gan.discriminator_loss(real, no_labels, torch.Generator().manual_seed(5))
+    # the same draws by hand: fakes first, then 8 indices into the labelled images
+    rng = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        fakes, _ = gan.draw_fakes(8, rng)
+        index = torch.randint(len(pool_labels), (8,), generator=rng)
+        real_z, fake_z = (torch.logsumexp(gan.discriminator.classify(x), 1) for x in (real, fakes))
+        supervised = F.cross_entropy(gan.discriminator.classify(pool_samples[index]), pool_labels[index])
+    unsupervised = F.softplus(-real_z).mean() + F.softplus(fake_z).mean()
+    assert logs["labelled_per_step"] == 8 and logs["loss_supervised"] == pytest.approx(supervised.item(), rel=1e-5)
+    assert loss.item() == pytest.approx((unsupervised + 2.0 * supervised).item(), rel=1e-5)
+    _, logs = tiny("sgan", labelled_batch_size=3).discriminator_loss(real, no_labels, torch.Generator())
+    assert logs["labelled_per_step"] == 0 and logs["loss_supervised"] == 0.0   # nothing attached, none in batch
+    small = tiny("sgan", labelled_batch_size=3)
+    small.attach_data(semi)
+    assert small.discriminator_loss(real, no_labels, torch.Generator())[1]["labelled_per_step"] == 3
+    with pytest.raises(GankitError, match="labelled_batch_size must be"):
+        tiny("sgan", labelled_batch_size=0)
+
+
+def test_sgan_without_attached_data_uses_the_labelled_images_of_the_batch():
+    gan = tiny("sgan")
+    samples = torch.arange(3.0).view(3, 1, 1, 1)
+    images, labels = gan.labelled_batch(samples, torch.tensor([-1, 4, 2]), None)
+    assert images.flatten().tolist() == [1.0, 2.0] and labels.tolist() == [4, 2]
+
+
+def test_feature_matching_loss():
     # ‖mean([[1,2],[3,4]]) − mean([[0,0],[2,2]])‖² / 2 = ((2−1)² + (3−1)²) / 2
     fm = feature_matching_loss(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[0.0, 0.0], [2.0, 2.0]]))
     assert fm.item() == pytest.approx(2.5)
@@ -166,12 +197,23 @@ def test_label_input_models_refuse_penalties_but_acgan_takes_them():
     assert torch.isfinite(loss) and logs["penalty"] > 0
 
 
-def test_sgan_trains_with_mostly_unlabelled_batches(tmp_path):
+def sgan_trainer(steps, out, resume=False):
     data, overrides = tiny_model_setup("sgan")
-    config = TrainConfig(model="sgan", data="tiny", steps=2, batch_size=8, log_every=1, sample_every=0,
+    config = TrainConfig(model="sgan", data="tiny", steps=steps, batch_size=8, log_every=1, sample_every=0,
                          checkpoint_every=2, model_args=overrides)
-    trainer = Trainer(config, tmp_path, progress=False, data=data.with_labels_per_class(1)).run()
-    assert trainer.gan.classify(data.samples[:5]).shape == (5, 10)
+    return Trainer(config, out, resume=resume, progress=False, data=data.with_labels_per_class(1))
+
+
+def test_sgan_trains_with_a_labelled_batch_each_step_and_resumes_bit_exact(tmp_path):
+    straight = sgan_trainer(4, tmp_path / "a").run()
+    assert straight.gan.classify(straight.data.samples[:5]).shape == (5, 10)
+    logged = [json.loads(line) for line in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["labelled_per_step"] for row in logged] == [8.0] * 4
+    assert all(row["loss_supervised"] > 0 for row in logged)
+    sgan_trainer(2, tmp_path / "b").run()
+    resumed = sgan_trainer(4, tmp_path / "b", resume=True).run()
+    for key, value in straight.gan.state_dict().items():
+        assert torch.equal(value, resumed.gan.state_dict()[key]), key
 
 
 # ------------------------------------------------------------------------------- sampling

@@ -5,28 +5,36 @@ K-logit form of Salimans et al. 2016 (arXiv:1606.03498, Sec. 5), which fixes the
 p(fake | x) = 1 / (Z(x) + 1) with Z(x) = Σ_k exp l_k(x), so D's real/fake logit is log Z(x) and
 
     L_D = L_supervised + L_unsupervised
-    L_supervised   = CE(l(x), y) on the labelled real samples of the batch (labels ≥ 0)
+    L_supervised   = CE(l(x_l), y_l) on a labelled batch (x_l, y_l) drawn every step from the labelled images
     L_unsupervised = −log D(x) − log(1 − D(G(z))) = softplus(−log Z(x)) + softplus(log Z(G(z)))
 
-(the unsupervised part is the run's objective on log Z, non-saturating by default, which is exactly
-Salimans' Eq.). G uses feature matching by default, ‖E f(x) − E f(G(z))‖² on D's last feature layer
+(the unsupervised part is the run's objective on log Z of the ordinary batch, non-saturating by default,
+which is exactly Salimans' Eq.). As in Salimans et al.'s code, the labelled batch is separate and as large
+as the ordinary one (``labelled_batch_size`` to change it): with ``--labels-per-class 10`` only 100 of
+9000 MNIST images carry a label, so a uniform batch of 64 holds 0.7 of them and the supervised term would
+be absent from most steps. :meth:`SGAN.attach_data` keeps the labelled subset (plain tensors, not module
+state: checkpoints keep their shape; the trainer re-attaches the same seeded subset on resume) and the
+labelled batch is drawn with the loss's ``rng``, so runs and resumes stay reproducible. Without attached
+data, the labelled samples of the ordinary batch are used.
+
+G uses feature matching by default, ‖E f(x) − E f(G(z))‖² on D's last feature layer
 (Salimans et al. 2016, Sec. 3.1, the loss they use for semi-supervised learning); ``feature_matching=False``
 trains G with the objective's adversarial loss instead. D has no batch norm, so classifying a test image
 does not depend on its batch. ``gan.classify(images)`` returns the (N, K) class logits.
-
-Labelled samples reach D only through the training batches: with ``--labels-per-class 10`` on 9000 MNIST
-images about 0.7 labelled images per batch of 64, so the supervised term is absent from most steps.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
+from ..errors import GankitError
 from ..nets import DCGANGenerator
 from ..nets.heads import ClassLogitDiscriminator, conv_head
 from ..registry import register_model
 from .classic import MNIST_SHAPE, image_shape
 from .conditional import require_classes
-from .multihead import MultiHeadGAN, dcgan_backbone, labelled_cross_entropy
+from .multihead import MultiHeadGAN, class_accuracy, dcgan_backbone, labelled_cross_entropy
 
 
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
@@ -35,16 +43,48 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
 
 
 class SGAN(MultiHeadGAN):
-    def __init__(self, *args, feature_matching: bool = True, supervised_weight: float = 1.0, **kwargs):
+    def __init__(self, *args, feature_matching: bool = True, supervised_weight: float = 1.0,
+                 labelled_batch_size: Optional[int] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.feature_matching, self.supervised_weight = bool(feature_matching), float(supervised_weight)
+        if labelled_batch_size is not None and int(labelled_batch_size) < 1:
+            raise GankitError(f"labelled_batch_size must be ≥ 1 (or unset: the batch size), not {labelled_batch_size}")
+        self.labelled_batch_size = None if labelled_batch_size is None else int(labelled_batch_size)
+        self.labelled_samples: Optional[torch.Tensor] = None      # set by attach_data; not in state_dict
+        self.labelled_labels: Optional[torch.Tensor] = None
 
-    def head_loss(self, role, real_outputs, real_labels, fake_outputs, codes, logs):
-        if role == "generator":
-            return fake_outputs["features"].new_zeros(())
-        supervised, count = labelled_cross_entropy(real_outputs["classes"], real_labels)
-        logs.update(labelled_in_batch=float(count), loss_supervised=supervised.item())   # 0 when none labelled
-        return self.supervised_weight * supervised
+    def attach_data(self, data) -> None:
+        """Keep the training images whose label is ≥ 0 (``--labels-per-class`` marks the rest −1)."""
+        if data.labels is None:
+            self.labelled_samples = self.labelled_labels = None
+            return
+        labelled = data.labels >= 0
+        self.labelled_samples, self.labelled_labels = data.samples[labelled], data.labels[labelled]
+
+    def labelled_batch(self, real_samples, real_labels, rng) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images, labels) for the supervised term: drawn uniformly (with ``rng``) from the attached
+        labelled images, or, with none attached, the labelled images of the ordinary batch."""
+        if self.labelled_labels is not None and len(self.labelled_labels) > 0:
+            size = self.labelled_batch_size or real_samples.shape[0]
+            index = torch.randint(len(self.labelled_labels), (size,), generator=rng)
+            return (self.labelled_samples[index].to(real_samples.device),
+                    self.labelled_labels[index].to(real_samples.device))
+        if real_labels is None:
+            return real_samples[:0], torch.zeros(0, dtype=torch.long, device=real_samples.device)
+        labelled = real_labels >= 0
+        return real_samples[labelled], real_labels[labelled]
+
+    def discriminator_loss(self, real_samples, real_labels, rng):
+        loss, logs = super().discriminator_loss(real_samples, real_labels, rng)
+        samples, labels = self.labelled_batch(real_samples, real_labels, rng)
+        if len(labels) == 0:
+            logs.update(labelled_per_step=0.0, loss_supervised=0.0)
+            return loss, logs
+        class_logits = self.discriminator.classify(samples)
+        supervised, count = labelled_cross_entropy(class_logits, labels)
+        logs.update(labelled_per_step=float(count), loss_supervised=supervised.item(),
+                    supervised_accuracy=class_accuracy(class_logits.detach(), labels))
+        return loss + self.supervised_weight * supervised, logs
 
     def adversarial_generator_loss(self, real_samples, fake_outputs):
         if not self.feature_matching:
@@ -68,7 +108,7 @@ class SGAN(MultiHeadGAN):
                 help="semi-supervised GAN (Odena 2016; Salimans 2016 K-logit form, feature matching); "
                      "use --labels-per-class")
 def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, feature_matching=True,
-         supervised_weight=1.0, spectral_norm=False, **recipe):
+         supervised_weight=1.0, labelled_batch_size=None, spectral_norm=False, **recipe):
     """G: DCGAN generator; D: DCGAN conv body without batch norm and a K-logit class head."""
     classes = require_classes(num_classes, "sgan")
     channels, size = image_shape(sample_shape, "sgan")
@@ -78,5 +118,5 @@ def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, fea
         "classes": conv_head(feature_channels, base, classes, spectral_norm)})
     return SGAN(DCGANGenerator(size, channels, latent_dim, width), discriminator, latent_dim=latent_dim,
                 sample_shape=sample_shape, num_classes=classes, feature_matching=feature_matching,
-                supervised_weight=supervised_weight, defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)),
-                **recipe)
+                supervised_weight=supervised_weight, labelled_batch_size=labelled_batch_size,
+                defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)
