@@ -38,7 +38,7 @@ demo: install data
 	$(BIN)/gankit sample runs/demo-dcgan --num 64 --out runs/demo-dcgan/grid.png
 
 test: install assets
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -rs tests
 
 clean:
 	rm -rf $(VENV) runs
