@@ -45,8 +45,8 @@ def run(args) -> None:
     objectives = args.objective or ["default"] + list_objectives()
     settings = parse_settings(args.set)
     jobs = [dict(model="mlp-gan", data=data, objective=None if name == "default" else name, seed=seed,
-                 steps=args.steps, batch_size=args.batch_size, regularizers=[], min_share=DEFAULT_MIN_SHARE,
-                 settings=settings) for seed in range(args.seeds) for name in objectives for data in args.data]
+                 steps=args.steps, batch_size=args.batch_size, regularizers=list(args.reg),
+                 min_share=DEFAULT_MIN_SHARE, settings=settings) for seed in range(args.seeds) for name in objectives for data in args.data]
     finished: dict = {}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
@@ -58,7 +58,8 @@ def run(args) -> None:
             group.append(result)
             results.setdefault(result["data"], {})[label] = {
                 **summarize(sorted(group, key=lambda r: r["seed"])), "steps": args.steps, "settings": settings,
-                "sweep_wall_s": round(time.perf_counter() - started, 1), "workers": args.workers}
+                "regularizers": list(args.reg), "sweep_wall_s": round(time.perf_counter() - started, 1),
+                "workers": args.workers}
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(results, indent=1) + "\n")
             print(f"  {result['data']} {label} seed {result['seed']}: {result['modes_covered']} modes, "
@@ -91,6 +92,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--reg", action="append", default=[], help="regularizer spec, e.g. r1:gamma=0.1")
     parser.add_argument("--label", default="", help="row suffix for runs with --set, e.g. 'lr 1e-4'")
     parser.add_argument("--results", default="benchmarks/results/objectives.json")
     parser.add_argument("--markdown", action="store_true", help="print the tables of the results file and exit")
