@@ -9,7 +9,8 @@
 Each run trains mlp-gan with the objective's paper hyperparameters (``--set`` overrides TrainConfig
 fields for a labelled extra row) in worker processes of one thread each, scores 2,500 samples of the
 trained generator (and of the EMA generator, ``ema_*``) with ``gankit.bench``, and merges the summaries
-into the results JSON under ``data → label`` after every finished run. ``--markdown`` prints the tables of docs/benchmarks_objectives.md.
+into the results JSON under ``data → label`` after every finished run. ``--markdown`` prints the tables
+of docs/benchmarks_objectives.md.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def run(args) -> None:
     settings = parse_settings(args.set)
     jobs = [dict(model="mlp-gan", data=data, objective=None if name == "default" else name, seed=seed,
                  steps=args.steps, batch_size=args.batch_size, regularizers=list(args.reg),
-                 min_share=DEFAULT_MIN_SHARE, settings=settings) for seed in range(args.seeds) for name in objectives for data in args.data]
+                 min_share=DEFAULT_MIN_SHARE, settings=settings)
+            for seed in range(args.seeds) for name in objectives for data in args.data]
     finished: dict = {}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
