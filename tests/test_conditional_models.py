@@ -149,6 +149,21 @@ def test_infogan_latent_layout_and_information_loss():
     assert total.item() == pytest.approx(ce + 0.5 * half_sq, rel=1e-6)
 
 
+def test_infogan_chen_nets_follow_the_paper_table():
+    gan = gankit.create("infogan", nets="chen")
+    linear_sizes = [(m.in_features, m.out_features) for m in gan.generator.modules() if isinstance(m, nn.Linear)]
+    assert linear_sizes == [(74, 1024), (1024, 128 * 7 * 7)]           # 62 noise + 10 + 2 codes in
+    body_layers = [type(m).__name__ for m in gan.discriminator.body]
+    assert body_layers.count("Conv2d") == 2 and body_layers[-3:] == ["Linear", "BatchNorm1d", "LeakyReLU"]
+    images = gan.generate(3)
+    outputs = gan.discriminator.outputs(images)
+    assert images.shape == (3, 1, 28, 28) and outputs["features"].shape == (3, 1024) and outputs["q"].shape == (3, 12)
+    with pytest.raises(GankitError, match="'dcgan' or 'chen'"):
+        gankit.create("infogan", nets="paper")
+    with pytest.raises(GankitError, match="28×28 MNIST nets"):
+        gankit.create("infogan", nets="chen", sample_shape=(1, 32, 32))
+
+
 def test_infogan_codes_are_uniform_and_in_range():
     gan = tiny("infogan")
     _, categories, continuous = gan.split_latent(gan.sample_latent(4000, torch.Generator().manual_seed(0)))

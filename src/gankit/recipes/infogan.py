@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..errors import GankitError
 from ..nets import DCGANGenerator
+from ..nets.blocks import Reshape, dcgan_init
 from ..nets.conditional import one_hot
 from ..nets.heads import MultiHeadDiscriminator, q_head
 from ..registry import register_model
@@ -101,18 +103,49 @@ class InfoGAN(MultiHeadGAN):
         return self.generate(rows * columns, latent=latent, ema=ema), columns
 
 
+def chen_mnist_nets(channels: int, latent_dim: int) -> tuple[nn.Module, nn.Module, int]:
+    """Chen et al. 2016's MNIST nets (Appendix C.1, Table 1): G = FC 1024, BN, ReLU, FC 7·7·128, BN, ReLU,
+    upconv 64 4×4/2, BN, ReLU, upconv 4×4/2 (tanh here, for [-1, 1] data); the shared D/Q body = conv 64 4×4/2,
+    lReLU, conv 128 4×4/2, BN, lReLU, FC 1024, BN, lReLU. Returns (generator, body, body feature size)."""
+    generator = nn.Sequential(
+        nn.Linear(latent_dim, 1024), nn.BatchNorm1d(1024), nn.ReLU(True),
+        nn.Linear(1024, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(True), Reshape(128, 7, 7),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(True),
+        nn.ConvTranspose2d(64, channels, 4, 2, 1), nn.Tanh())
+    body = nn.Sequential(
+        nn.Conv2d(channels, 64, 4, 2, 1), nn.LeakyReLU(0.1, True),
+        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.1, True), nn.Flatten(),
+        nn.Linear(128 * 7 * 7, 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.1, True))
+    dcgan_init(generator)
+    dcgan_init(body)
+    return generator, body, 1024
+
+
 @register_model("infogan", data="mnist", tiny=dict(width=8, noise_dim=4),
                 help="InfoGAN (Chen 2016): 10-way categorical + 2 continuous codes, Q head on D's body")
 def infogan(sample_shape=MNIST_SHAPE, num_classes=0, noise_dim=62, categories=10, continuous=2, width=64,
-            info_weight=1.0, continuous_weight=1.0, **recipe):
+            info_weight=1.0, continuous_weight=1.0, nets="dcgan", **recipe):
     """Chen et al. 2016's MNIST setup (62 noise dims, one 10-way and two U(−1, 1) codes, Adam lr_G 1e-3,
-    lr_D 2e-4, β1 0.5; Appendix C.1) on DCGAN nets; Q = FC 128, BN, LeakyReLU, FC on D's last feature map."""
+    lr_D 2e-4, β1 0.5; Appendix C.1) on DCGAN nets (``nets="dcgan"``, ``width`` channels) or on the paper's
+    own 28×28 nets (``nets="chen"``, :func:`chen_mnist_nets`); Q = FC 128, BN, LeakyReLU, FC on D's features."""
     channels, size = image_shape(sample_shape, "infogan")
-    backbone, feature_channels, base = dcgan_backbone(sample_shape, width, "infogan")
-    discriminator = MultiHeadDiscriminator(backbone.body, {
-        "adversarial": backbone.head, "q": q_head(backbone.feature_dim, categories + continuous)})
     latent_dim = noise_dim + categories + continuous
-    return InfoGAN(DCGANGenerator(size, channels, latent_dim, width), discriminator, latent_dim=latent_dim,
+    if nets == "chen":
+        if size != 28:
+            raise GankitError(f"infogan nets='chen' are Chen et al.'s 28×28 MNIST nets, but the data is "
+                              f"{size}×{size}; use --image-size 28 or nets=dcgan")
+        generator, body, feature_dim = chen_mnist_nets(channels, latent_dim)
+        adversarial = nn.Linear(feature_dim, 1)
+        dcgan_init(adversarial)
+    elif nets == "dcgan":
+        backbone, _, _ = dcgan_backbone(sample_shape, width, "infogan")
+        generator, body, adversarial = DCGANGenerator(size, channels, latent_dim, width), backbone.body, backbone.head
+        feature_dim = backbone.feature_dim
+    else:
+        raise GankitError(f"infogan nets must be 'dcgan' or 'chen' (Chen et al.'s MNIST nets), not '{nets}'")
+    discriminator = MultiHeadDiscriminator(body, {"adversarial": adversarial,
+                                                  "q": q_head(feature_dim, categories + continuous)})
+    return InfoGAN(generator, discriminator, latent_dim=latent_dim,
                    sample_shape=sample_shape, num_classes=num_classes, noise_dim=noise_dim, categories=categories,
                    continuous=continuous, info_weight=info_weight, continuous_weight=continuous_weight,
                    defaults=dict(lr_g=1e-3, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)

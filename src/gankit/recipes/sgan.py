@@ -48,7 +48,8 @@ class SGAN(MultiHeadGAN):
         super().__init__(*args, **kwargs)
         self.feature_matching, self.supervised_weight = bool(feature_matching), float(supervised_weight)
         if labelled_batch_size is not None and int(labelled_batch_size) < 1:
-            raise GankitError(f"labelled_batch_size must be ≥ 1 (or unset: the batch size), not {labelled_batch_size}")
+            raise GankitError(f"labelled_batch_size must be ≥ 1 (or unset: the batch size), "
+                              f"not {labelled_batch_size}")
         self.labelled_batch_size = None if labelled_batch_size is None else int(labelled_batch_size)
         self.labelled_samples: Optional[torch.Tensor] = None      # set by attach_data; not in state_dict
         self.labelled_labels: Optional[torch.Tensor] = None
