@@ -23,7 +23,7 @@ from gankit.metrics.conditional import held_out_accuracy_metric, infogan_purity_
 from gankit.metrics.context import EvalContext
 from gankit.metrics.mnist_classifier import find_mnist_classifier_weights
 from gankit.nets.conditional import ConditionalBatchNorm2d, ProjectionDiscriminator
-from gankit.nets.heads import ClassLogitDiscriminator
+from gankit.nets.heads import ClassLogitDiscriminator, GaussianNoise, with_gaussian_noise
 from gankit.recipes.multihead import labelled_cross_entropy
 from gankit.recipes.sgan import feature_matching_loss
 from gankit.training import Trainer
@@ -124,6 +124,19 @@ def test_sgan_without_attached_data_uses_the_labelled_images_of_the_batch():
     samples = torch.arange(3.0).view(3, 1, 1, 1)
     images, labels = gan.labelled_batch(samples, torch.tensor([-1, 4, 2]), None)
     assert images.flatten().tolist() == [1.0, 2.0] and labels.tolist() == [4, 2]
+
+
+def test_gaussian_noise_layers_only_in_training():
+    body = with_gaussian_noise(nn.Sequential(nn.Identity(), nn.LeakyReLU(0.2), nn.Identity()), 0.3, 0.5)
+    assert [type(m).__name__ for m in body] == ["GaussianNoise", "Identity", "LeakyReLU", "GaussianNoise", "Identity"]
+    x = torch.ones(20000)
+    torch.manual_seed(0)
+    noisy = body(x)                 # 1 + 0.3·ε, then LeakyReLU (mostly identity), then + 0.5·ε'
+    assert noisy.mean().item() == pytest.approx(1.0, abs=0.02)
+    assert noisy.std().item() == pytest.approx(math.sqrt(0.3 ** 2 + 0.5 ** 2), rel=0.03)
+    assert torch.equal(body.eval()(x), x)
+    gan = tiny("sgan", input_noise=0.3, hidden_noise=0.5)
+    assert sum(isinstance(m, GaussianNoise) for m in gan.discriminator.modules()) == 3
 
 
 def test_feature_matching_loss():

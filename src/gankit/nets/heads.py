@@ -10,6 +10,8 @@ work with any logits objective.
   log Σ_k exp l_k(x), i.e. D(x) = Z(x) / (Z(x) + 1) with the "fake" logit fixed at 0 (Salimans et al.
   2016, arXiv:1606.03498, Sec. 5).
 - :func:`conv_head`: a linear read-out of a base×base feature map (DCGAN's own head shape).
+- :func:`with_gaussian_noise`: Salimans et al. 2016's D regulariser for semi-supervised learning (their
+  MNIST D adds Gaussian noise, σ 0.3 on the input and 0.5 after each hidden layer, in training only).
 - :func:`q_head`: InfoGAN's Q network on D's features: FC 128, BN, LeakyReLU(0.1), FC (Chen et al.
   2016, arXiv:1606.03657, Appendix C.1).
 """
@@ -32,6 +34,30 @@ def q_head(feature_dim: int, outputs: int, hidden: int = 128) -> nn.Module:
                          nn.LeakyReLU(0.1), nn.Linear(hidden, outputs))
     dcgan_init(head)
     return head
+
+
+class GaussianNoise(nn.Module):
+    """x + N(0, std²) in training mode (torch's global RNG, saved in checkpoints), x in eval mode."""
+
+    def __init__(self, std: float):
+        super().__init__()
+        self.std = float(std)
+
+    def forward(self, x):
+        return x + self.std * torch.randn_like(x) if self.training and self.std > 0 else x
+
+    def extra_repr(self) -> str:
+        return f"std={self.std}"
+
+
+def with_gaussian_noise(body: nn.Sequential, input_std: float, hidden_std: float) -> nn.Sequential:
+    """``body`` with GaussianNoise(input_std) before it and GaussianNoise(hidden_std) after each LeakyReLU."""
+    layers = [GaussianNoise(input_std)]
+    for layer in body:
+        layers.append(layer)
+        if isinstance(layer, nn.LeakyReLU):
+            layers.append(GaussianNoise(hidden_std))
+    return nn.Sequential(*layers)
 
 
 class MultiHeadDiscriminator(nn.Module):

@@ -30,7 +30,7 @@ import torch
 
 from ..errors import GankitError
 from ..nets import DCGANGenerator
-from ..nets.heads import ClassLogitDiscriminator, conv_head
+from ..nets.heads import ClassLogitDiscriminator, conv_head, with_gaussian_noise
 from ..registry import register_model
 from .classic import MNIST_SHAPE, image_shape
 from .conditional import require_classes
@@ -109,13 +109,16 @@ class SGAN(MultiHeadGAN):
                 help="semi-supervised GAN (Odena 2016; Salimans 2016 K-logit form, feature matching); "
                      "use --labels-per-class")
 def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, feature_matching=True,
-         supervised_weight=1.0, labelled_batch_size=None, spectral_norm=False, **recipe):
-    """G: DCGAN generator; D: DCGAN conv body without batch norm and a K-logit class head."""
+         supervised_weight=1.0, labelled_batch_size=None, spectral_norm=False, input_noise=0.0, hidden_noise=0.0,
+         **recipe):
+    """G: DCGAN generator; D: DCGAN conv body without batch norm and a K-logit class head; ``input_noise``/
+    ``hidden_noise`` > 0 add Salimans et al.'s Gaussian noise layers to D (their MNIST values: 0.3 / 0.5)."""
     classes = require_classes(num_classes, "sgan")
     channels, size = image_shape(sample_shape, "sgan")
     backbone, feature_channels, base = dcgan_backbone(sample_shape, width, "sgan", spectral_norm=spectral_norm,
                                                       batch_norm=False)
-    discriminator = ClassLogitDiscriminator(backbone.body, {
+    body = with_gaussian_noise(backbone.body, input_noise, hidden_noise) if input_noise or hidden_noise else backbone.body
+    discriminator = ClassLogitDiscriminator(body, {
         "classes": conv_head(feature_channels, base, classes, spectral_norm)})
     return SGAN(DCGANGenerator(size, channels, latent_dim, width), discriminator, latent_dim=latent_dim,
                 sample_shape=sample_shape, num_classes=classes, feature_matching=feature_matching,
