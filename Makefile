@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-CACHE ?= $(HOME)/.cache/gankit
+CACHE ?= $(or $(GANKIT_CACHE),$(HOME)/.cache/gankit)
 # pinned CPU torch (a plain `torch` pulls a multi-GB CUDA build on this kind of machine)
 TORCH ?= torch==2.13.0
 
