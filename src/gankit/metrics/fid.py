@@ -42,6 +42,17 @@ def _as_float64(value, device) -> torch.Tensor:
     return torch.as_tensor(np.asarray(value, dtype=np.float64), device=device)
 
 
+def _inner_eigenvalues_numpy(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+    """Eigenvalues of Bᵀ Σ2 B with Σ1 = B Bᵀ (Cholesky, else eigen-factor), in numpy float64."""
+    try:
+        factor = np.linalg.cholesky(sigma1)
+    except np.linalg.LinAlgError:                       # singular or indefinite: eigen-factor instead
+        values, vectors = np.linalg.eigh(sigma1)
+        factor = vectors * np.sqrt(np.clip(values, 0, None))
+    inner = factor.T @ sigma2 @ factor
+    return np.linalg.eigvalsh((inner + inner.T) / 2)
+
+
 def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor, factor1: torch.Tensor | None = None,
                        factor2: torch.Tensor | None = None) -> torch.Tensor:
     """Tr((Σ1 Σ2)^½) for symmetric PSD float64 matrices (see the module docstring).
@@ -56,13 +67,18 @@ def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor, factor1: torc
         sigma1, sigma2, factor2 = sigma2, sigma1, factor1          # Tr((Σ1Σ2)^½) = Tr((Σ2Σ1)^½)
     if factor2 is not None:
         inner = factor2 @ sigma1 @ factor2.T
+        eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
+    elif sigma1.device.type == "cpu":
+        # numpy's LAPACK eigvalsh and BLAS matmul are several times faster than torch's on CPU for
+        # d = 2048 (measured: 0.65 s vs 1.2-5 s on 2 cores); same float64 algorithm.
+        eigenvalues = torch.from_numpy(_inner_eigenvalues_numpy(sigma1.numpy(), sigma2.numpy()))
     else:
         factor, info = torch.linalg.cholesky_ex(sigma1)
         if int(info) != 0:                               # singular or indefinite: eigen-factor instead
             values, vectors = torch.linalg.eigh(sigma1)
             factor = vectors * values.clamp(min=0).sqrt()
         inner = factor.T @ sigma2 @ factor
-    eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
+        eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
     # A backward-stable eigensolver is exact to about k·eps·λmax: values below that (the null space of
     # singular covariances, e.g. dead ReLU features or n < dim) are zeros. Their noise would otherwise
     # add √noise each, e.g. 1e-5 to the FID of 128-d classifier features with 45 dead units.
