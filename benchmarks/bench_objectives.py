@@ -10,7 +10,7 @@ Each run trains mlp-gan with the objective's paper hyperparameters (``--set`` ov
 fields for a labelled extra row) in worker processes of one thread each, scores 2,500 samples of the
 trained generator (and of the EMA generator, ``ema_*``) with ``gankit.bench``, and merges the summaries
 into the results JSON under ``data → label`` after every finished run. ``--markdown`` prints the tables
-of docs/benchmarks_objectives.md.
+of docs/benchmarks.md (objective ablation section).
 """
 from __future__ import annotations
 
