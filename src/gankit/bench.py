@@ -11,7 +11,6 @@ same statistics for the EMA generator that ``gankit sample`` uses are reported a
 """
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import tempfile

@@ -9,7 +9,6 @@ import json
 import math
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import torch
 
