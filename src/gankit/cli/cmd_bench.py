@@ -57,13 +57,13 @@ def run_modes(args):
         print(f"  {result['objective'] or 'default'} seed {result['seed']}: {result['modes_covered']} modes, "
               f"{100 * result['high_quality_share']:.1f}% high quality ({result['seconds']:.0f} s)",
               file=sys.stderr, flush=True)
+    min_share = args.min_share if args.min_share is not None else DEFAULT_MIN_SHARE
     summaries = mode_benchmark(args.model, args.data, objectives, args.seeds, args.steps,
                                batch_size=args.batch_size, regularizers=args.regularizers,
-                               min_share=args.min_share if args.min_share is not None else DEFAULT_MIN_SHARE,
-                               workers=args.workers, progress=progress)
+                               min_share=min_share, workers=args.workers, progress=progress)
     meta = {"model": args.model, "data": args.data, "seeds": args.seeds, "steps": args.steps,
             "eval_samples": 2500, "generator": "as trained (ema_* keys: the EMA generator)",
-            "min_share": args.min_share if args.min_share is not None else DEFAULT_MIN_SHARE}
+            "min_share": min_share}
     if args.json:
         if len(summaries) == 1 and args.objective != "all":
             print(json.dumps({**meta, "objective": next(iter(summaries)), **next(iter(summaries.values()))}))
