@@ -3,7 +3,9 @@ from .autoencoder import ConvAutoencoderDiscriminator, MLPAutoencoderDiscriminat
 from .dcgan import DCGANDiscriminator, DCGANGenerator, RotationDCGANDiscriminator
 from .keras_mnist import KerasMnistDiscriminator, KerasMnistGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
+from .salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
 
 __all__ = ["ConvAutoencoderDiscriminator", "MLPAutoencoderDiscriminator", "RotationDCGANDiscriminator",
            "DCGANDiscriminator", "DCGANGenerator", "KerasMnistDiscriminator", "KerasMnistGenerator",
-           "MLPDiscriminator", "MLPGenerator"]
+           "MLPDiscriminator", "MLPGenerator",
+           "SalimansMnistDiscriminator", "SalimansMnistGenerator"]

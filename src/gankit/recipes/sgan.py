@@ -31,6 +31,7 @@ import torch
 from ..errors import GankitError
 from ..nets import DCGANGenerator
 from ..nets.heads import ClassLogitDiscriminator, conv_head, with_gaussian_noise
+from ..nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
 from ..registry import register_model
 from .classic import MNIST_SHAPE, image_shape
 from .conditional import require_classes
@@ -76,6 +77,9 @@ class SGAN(MultiHeadGAN):
         return real_samples[labelled], real_labels[labelled]
 
     def discriminator_loss(self, real_samples, real_labels, rng):
+        initialize = getattr(self.discriminator, "initialize_from", None)
+        if initialize is not None and not bool(self.discriminator.initialized):
+            initialize(real_samples)            # Salimans et al.'s data-dependent init, on the first batch
         loss, logs = super().discriminator_loss(real_samples, real_labels, rng)
         samples, labels = self.labelled_batch(real_samples, real_labels, rng)
         if len(labels) == 0:
@@ -105,22 +109,42 @@ class SGAN(MultiHeadGAN):
         return torch.cat(logits) if logits else torch.empty(0, self.num_classes)
 
 
+NETS = ("dcgan", "salimans")
+
+
 @register_model("sgan", data="mnist", tiny=dict(width=8),
                 help="semi-supervised GAN (Odena 2016; Salimans 2016 K-logit form, feature matching); "
                      "use --labels-per-class")
-def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, feature_matching=True,
-         supervised_weight=1.0, labelled_batch_size=None, spectral_norm=False, input_noise=0.0, hidden_noise=0.0,
-         **recipe):
-    """G: DCGAN generator; D: DCGAN conv body without batch norm and a K-logit class head; ``input_noise``/
-    ``hidden_noise`` > 0 add Salimans et al.'s Gaussian noise layers to D (their MNIST values: 0.3 / 0.5)."""
+def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, nets="dcgan", feature_matching=True,
+         supervised_weight=None, labelled_batch_size=None, spectral_norm=False, input_noise=None,
+         hidden_noise=None, **recipe):
+    """``nets="dcgan"``: G the DCGAN generator, D the DCGAN conv body without batch norm and a K-logit class
+    head; ``input_noise``/``hidden_noise`` > 0 add Salimans et al.'s Gaussian noise layers to D (their MNIST
+    values: 0.3 / 0.5). ``nets="salimans"``: Salimans et al. 2016's MNIST MLPs (nets/salimans_mnist.py; noise
+    0.3 / 0.5 unless set, hidden sizes × width/64) with their Adam lr 0.003, β1 0.5, and their weighting
+    L_lab + ½ L_unl, i.e. ``supervised_weight`` 2 on our L_unl (Adam only sees the ratio)."""
     classes = require_classes(num_classes, "sgan")
     channels, size = image_shape(sample_shape, "sgan")
-    backbone, feature_channels, base = dcgan_backbone(sample_shape, width, "sgan", spectral_norm=spectral_norm,
-                                                      batch_norm=False)
-    body = with_gaussian_noise(backbone.body, input_noise, hidden_noise) if input_noise or hidden_noise else backbone.body
-    discriminator = ClassLogitDiscriminator(body, {
-        "classes": conv_head(feature_channels, base, classes, spectral_norm)})
-    return SGAN(DCGANGenerator(size, channels, latent_dim, width), discriminator, latent_dim=latent_dim,
-                sample_shape=sample_shape, num_classes=classes, feature_matching=feature_matching,
-                supervised_weight=supervised_weight, labelled_batch_size=labelled_batch_size,
-                defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)
+    if nets == "salimans":
+        if spectral_norm:
+            raise GankitError("sgan: spectral_norm applies to nets=dcgan only (the salimans D is weight-normalized)")
+        discriminator = SalimansMnistDiscriminator(sample_shape, classes, width,
+                                                   0.3 if input_noise is None else input_noise,
+                                                   0.5 if hidden_noise is None else hidden_noise)
+        generator = SalimansMnistGenerator(sample_shape, latent_dim, width)
+        defaults, weight = dict(lr_g=3e-3, lr_d=3e-3, betas=(0.5, 0.999)), 2.0
+    elif nets == "dcgan":
+        backbone, feature_channels, base = dcgan_backbone(sample_shape, width, "sgan", spectral_norm=spectral_norm,
+                                                          batch_norm=False)
+        body = (with_gaussian_noise(backbone.body, input_noise or 0.0, hidden_noise or 0.0)
+                if input_noise or hidden_noise else backbone.body)
+        discriminator = ClassLogitDiscriminator(body, {
+            "classes": conv_head(feature_channels, base, classes, spectral_norm)})
+        generator = DCGANGenerator(size, channels, latent_dim, width)
+        defaults, weight = dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), 1.0
+    else:
+        raise GankitError(f"sgan: unknown nets '{nets}'; choose one of {', '.join(NETS)}")
+    return SGAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape, num_classes=classes,
+                feature_matching=feature_matching,
+                supervised_weight=weight if supervised_weight is None else supervised_weight,
+                labelled_batch_size=labelled_batch_size, defaults=defaults, **recipe)
