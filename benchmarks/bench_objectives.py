@@ -25,6 +25,9 @@ from gankit import list_objectives
 from gankit.bench import DEFAULT_MIN_SHARE, run_one, summarize
 from gankit.config import parse_value
 
+RUN_KEYS = ("seed", "modes_covered", "high_quality_share", "ema_modes_covered", "ema_high_quality_share",
+            "num_modes", "seconds", "error")
+
 
 def parse_settings(assignments: list[str]) -> dict:
     """``key=value`` → TrainConfig fields; ``model_args.hidden=256`` sets a builder option."""
@@ -40,32 +43,45 @@ def parse_settings(assignments: list[str]) -> dict:
 
 def run(args) -> None:
     """Every (data, objective, seed) job in one worker pool; the results file is rewritten after each job,
-    so a stopped sweep keeps what it finished (a row's ``seeds`` says how many it holds)."""
+    so a stopped sweep keeps what it finished. Each row keeps its per-seed ``runs``; a rerun skips the
+    seeds a row already holds with the same steps/settings (a row's ``seeds`` says how many it has)."""
     path = Path(args.results)
     results = json.loads(path.read_text()) if path.exists() else {}
     objectives = args.objective or ["default"] + list_objectives()
     settings = parse_settings(args.set)
+
+    def label_of(name: str) -> str:
+        return f"{name} ({args.label})" if args.label else name
+
+    def stored_runs(data: str, label: str) -> list:
+        row = results.get(data, {}).get(label, {})
+        same = (row.get("steps") == args.steps and row.get("settings", {}) == settings
+                and row.get("regularizers", []) == list(args.reg))
+        return list(row.get("runs", [])) if same else []
+
     jobs = [dict(model="mlp-gan", data=data, objective=None if name == "default" else name, seed=seed,
                  steps=args.steps, batch_size=args.batch_size, regularizers=list(args.reg),
                  min_share=DEFAULT_MIN_SHARE, settings=settings)
-            for seed in range(args.seeds) for name in objectives for data in args.data]
-    finished: dict = {}
+            for seed in range(args.seeds) for name in objectives for data in args.data
+            if seed not in {r["seed"] for r in stored_runs(data, label_of(name))}]
+    finished = {}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         for future in as_completed([pool.submit(run_one, job) for job in jobs]):
             result = future.result()
-            name = result["objective"] or "default"
-            label = f"{name} ({args.label})" if args.label else name
-            group = finished.setdefault((result["data"], label), [])
-            group.append(result)
-            results.setdefault(result["data"], {})[label] = {
-                **summarize(sorted(group, key=lambda r: r["seed"])), "steps": args.steps, "settings": settings,
+            data, label = result["data"], label_of(result["objective"] or "default")
+            group = finished.setdefault((data, label), stored_runs(data, label))
+            group.append({key: result[key] for key in RUN_KEYS if key in result})
+            group.sort(key=lambda r: r["seed"])
+            results.setdefault(data, {})[label] = {
+                **summarize(group), "steps": args.steps, "settings": settings,
                 "regularizers": list(args.reg), "sweep_wall_s": round(time.perf_counter() - started, 1),
-                "workers": args.workers}
+                "workers": args.workers, "runs": group}
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(results, indent=1) + "\n")
-            print(f"  {result['data']} {label} seed {result['seed']}: {result['modes_covered']} modes, "
-                  f"{100 * result['high_quality_share']:.1f}% ({result['seconds']:.0f} s)", file=sys.stderr, flush=True)
+            print(f"  {data} {label} seed {result['seed']}: {result['modes_covered']} modes, "
+                  f"{100 * result['high_quality_share']:.1f}% (EMA {result.get('ema_modes_covered')}) "
+                  f"({result['seconds']:.0f} s)", file=sys.stderr, flush=True)
     print(f"{len(jobs)} runs in {time.perf_counter() - started:.0f} s wall", file=sys.stderr)
 
 
