@@ -9,6 +9,7 @@ import gankit
 from gankit.errors import GankitError
 from gankit.nets.heads import GaussianNoise
 from gankit.nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
+from gankit.recipes.sgan import random_shift
 from conftest import tiny_data
 
 
@@ -87,3 +88,51 @@ def test_sgan_salimans_option_defaults_and_first_step_initialises():
         gankit.create("sgan", nets="mlp", width=8)
     with pytest.raises(GankitError, match="spectral_norm"):
         gankit.create("sgan", nets="salimans", spectral_norm=True)
+
+
+def test_random_shift_translates_each_image_within_range_and_fills_background():
+    image = torch.full((1, 1, 9, 9), -1.0)
+    image[0, 0, 4, 4] = 1.0                                  # one bright pixel in the centre
+    images = image.repeat(200, 1, 1, 1)
+    shifted = random_shift(images, 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == images.shape
+    positions = {tuple((img[0] == 1.0).nonzero()[0].tolist()) for img in shifted}
+    assert all((shifted == 1.0).flatten(1).sum(1) == 1)     # the pixel is moved, never lost or doubled
+    assert positions == {(4 + dy, 4 + dx) for dy in range(-2, 3) for dx in range(-2, 3)}
+    assert torch.equal(random_shift(images, 0, torch.Generator()), images)
+    corner = torch.ones(1, 1, 4, 4)
+    moved = random_shift(corner.repeat(50, 1, 1, 1), 1, torch.Generator().manual_seed(1))
+    assert (moved == -1).any() and set(moved.unique().tolist()) <= {-1.0, 1.0}
+
+
+def test_labelled_shift_applies_to_the_labelled_batch_only():
+    gan = gankit.create("sgan", nets="salimans", width=8, labelled_shift=2)
+    data = tiny_data(num=32).with_labels_per_class(2)
+    gan.attach_data(data)
+    real = data.samples[:8]
+    images, labels = gan.labelled_batch(real, None, torch.Generator().manual_seed(0))
+    plain = gankit.create("sgan", nets="salimans", width=8)
+    plain.attach_data(data)
+    unshifted, same_labels = plain.labelled_batch(real, None, torch.Generator().manual_seed(0))
+    assert torch.equal(labels, same_labels) and not torch.equal(images, unshifted)
+    with pytest.raises(GankitError, match="labelled_shift"):
+        gankit.create("sgan", nets="salimans", width=8, labelled_shift=-1)
+
+
+def test_average_classifier_follows_d_with_the_ema_decay_and_is_used_by_classify():
+    gan = gankit.create("sgan", nets="salimans", width=8)
+    assert gan.discriminator_ema is not None
+    assert gankit.create("sgan", width=8).discriminator_ema is None      # dcgan nets: D itself classifies
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    before = gan.classify(x)
+    with torch.no_grad():
+        for p in gan.discriminator.parameters():
+            p.add_(1.0)
+    assert torch.equal(gan.classify(x), before)              # the average has not moved yet
+    old = [p.clone() for p in gan.discriminator_ema.parameters()]
+    gan.update_ema(0.75)
+    for average, start, live in zip(gan.discriminator_ema.parameters(), old, gan.discriminator.parameters()):
+        assert torch.allclose(average, 0.75 * start + 0.25 * live)
+    gan.update_ema(0.0)
+    assert torch.allclose(gan.classify(x), gan.discriminator.eval().classify(x))
+    assert any(key.startswith("discriminator_ema.") for key in gan.state_dict())

@@ -21,9 +21,14 @@ G uses feature matching by default, ‖E f(x) − E f(G(z))‖² on D's last fea
 (Salimans et al. 2016, Sec. 3.1, the loss they use for semi-supervised learning); ``feature_matching=False``
 trains G with the objective's adversarial loss instead. D has no batch norm, so classifying a test image
 does not depend on its batch. ``gan.classify(images)`` returns the (N, K) class logits.
+
+Two net sets (``nets``): ``"dcgan"`` (DCGAN conv nets) and ``"salimans"``, the weight-normalized MNIST
+MLPs of Salimans et al. 2016 with their optimiser settings and, as their code tests with a running average
+of D's parameters, classification by D's EMA (``average_classifier``; same decay as G's EMA).
 """
 from __future__ import annotations
 
+import copy
 from typing import Optional
 
 import torch
@@ -38,6 +43,17 @@ from .conditional import require_classes
 from .multihead import MultiHeadGAN, class_accuracy, dcgan_backbone, labelled_cross_entropy
 
 
+def random_shift(images: torch.Tensor, max_shift: int, rng: torch.Generator) -> torch.Tensor:
+    """Each image translated by its own (dy, dx), uniform in [−max_shift, max_shift]² (drawn with ``rng``),
+    the uncovered border filled with the background value −1."""
+    if max_shift <= 0 or images.shape[0] == 0:
+        return images
+    n, _, height, width = images.shape
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4, value=-1.0)
+    offsets = torch.randint(2 * max_shift + 1, (n, 2), generator=rng).tolist()
+    return torch.stack([padded[i, :, dy:dy + height, dx:dx + width] for i, (dy, dx) in enumerate(offsets)])
+
+
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
     """Salimans et al. 2016, Sec. 3.1: ‖E_x f(x) − E_z f(G(z))‖²₂ / dim (the mean over feature dims)."""
     return (real_features.mean(dim=0) - fake_features.mean(dim=0)).pow(2).mean()
@@ -45,8 +61,16 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
 
 class SGAN(MultiHeadGAN):
     def __init__(self, *args, feature_matching: bool = True, supervised_weight: float = 1.0,
-                 labelled_batch_size: Optional[int] = None, **kwargs):
+                 labelled_batch_size: Optional[int] = None, labelled_shift: int = 0,
+                 average_classifier: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Salimans et al.'s code tests with a running average of D's parameters; ours shares G's EMA decay
+        self.discriminator_ema = (copy.deepcopy(self.discriminator).requires_grad_(False).eval()
+                                  if average_classifier else None)
+        if int(labelled_shift) < 0 or (labelled_shift and len(self.sample_shape) != 3):
+            raise GankitError(f"labelled_shift must be ≥ 0 and needs image data, not {labelled_shift} "
+                              f"on samples of shape {self.sample_shape}")
+        self.labelled_shift = int(labelled_shift)
         self.feature_matching, self.supervised_weight = bool(feature_matching), float(supervised_weight)
         if labelled_batch_size is not None and int(labelled_batch_size) < 1:
             raise GankitError(f"labelled_batch_size must be ≥ 1 (or unset: the batch size), "
@@ -65,16 +89,17 @@ class SGAN(MultiHeadGAN):
 
     def labelled_batch(self, real_samples, real_labels, rng) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, labels) for the supervised term: drawn uniformly (with ``rng``) from the attached
-        labelled images, or, with none attached, the labelled images of the ordinary batch."""
+        labelled images, or, with none attached, the labelled images of the ordinary batch; with
+        ``labelled_shift`` > 0 each drawn image is randomly translated by up to that many pixels."""
         if self.labelled_labels is not None and len(self.labelled_labels) > 0:
             size = self.labelled_batch_size or real_samples.shape[0]
             index = torch.randint(len(self.labelled_labels), (size,), generator=rng)
-            return (self.labelled_samples[index].to(real_samples.device),
-                    self.labelled_labels[index].to(real_samples.device))
+            images = random_shift(self.labelled_samples[index], self.labelled_shift, rng)
+            return images.to(real_samples.device), self.labelled_labels[index].to(real_samples.device)
         if real_labels is None:
             return real_samples[:0], torch.zeros(0, dtype=torch.long, device=real_samples.device)
         labelled = real_labels >= 0
-        return real_samples[labelled], real_labels[labelled]
+        return random_shift(real_samples[labelled], self.labelled_shift, rng), real_labels[labelled]
 
     def discriminator_loss(self, real_samples, real_labels, rng):
         initialize = getattr(self.discriminator, "initialize_from", None)
@@ -99,13 +124,24 @@ class SGAN(MultiHeadGAN):
         return feature_matching_loss(real_features, fake_outputs["features"])
 
     @torch.no_grad()
+    def update_ema(self, decay: float) -> None:
+        super().update_ema(decay)
+        if self.discriminator_ema is not None:
+            for ema_p, p in zip(self.discriminator_ema.parameters(), self.discriminator.parameters()):
+                ema_p.lerp_(p, 1.0 - decay)
+            for ema_b, b in zip(self.discriminator_ema.buffers(), self.discriminator.buffers()):
+                ema_b.copy_(b)
+
+    @torch.no_grad()
     def classify(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-        """(N, K) class logits of D for [-1, 1] images, in eval mode and in batches, on CPU."""
-        was_training = self.discriminator.training
-        self.discriminator.eval()
-        logits = [self.discriminator.classify(images[start:start + batch_size].to(self.device())).cpu()
+        """(N, K) class logits for [-1, 1] images, in eval mode and in batches, on CPU: of D's running
+        average with ``average_classifier``, else of D itself."""
+        net = self.discriminator_ema if self.discriminator_ema is not None else self.discriminator
+        was_training = net.training
+        net.eval()
+        logits = [net.classify(images[start:start + batch_size].to(self.device())).cpu()
                   for start in range(0, images.shape[0], batch_size)]
-        self.discriminator.train(was_training)
+        net.train(was_training)
         return torch.cat(logits) if logits else torch.empty(0, self.num_classes)
 
 
@@ -116,13 +152,15 @@ NETS = ("dcgan", "salimans")
                 help="semi-supervised GAN (Odena 2016; Salimans 2016 K-logit form, feature matching); "
                      "use --labels-per-class")
 def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, nets="dcgan", feature_matching=True,
-         supervised_weight=None, labelled_batch_size=None, spectral_norm=False, input_noise=None,
-         hidden_noise=None, **recipe):
+         supervised_weight=None, labelled_batch_size=None, labelled_shift=0, average_classifier=None,
+         spectral_norm=False, input_noise=None, hidden_noise=None, **recipe):
     """``nets="dcgan"``: G the DCGAN generator, D the DCGAN conv body without batch norm and a K-logit class
     head; ``input_noise``/``hidden_noise`` > 0 add Salimans et al.'s Gaussian noise layers to D (their MNIST
     values: 0.3 / 0.5). ``nets="salimans"``: Salimans et al. 2016's MNIST MLPs (nets/salimans_mnist.py; noise
     0.3 / 0.5 unless set, hidden sizes × width/64) with their Adam lr 0.003, β1 0.5, and their weighting
-    L_lab + ½ L_unl, i.e. ``supervised_weight`` 2 on our L_unl (Adam only sees the ratio)."""
+    L_lab + ½ L_unl, i.e. ``supervised_weight`` 2 on our L_unl (Adam only sees the ratio), and, as their
+    code tests, classification by D's running average (``average_classifier``). ``labelled_shift`` > 0
+    randomly translates the labelled images by up to that many pixels (augmentation, not in the paper)."""
     classes = require_classes(num_classes, "sgan")
     channels, size = image_shape(sample_shape, "sgan")
     if nets == "salimans":
@@ -132,7 +170,7 @@ def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, net
                                                    0.3 if input_noise is None else input_noise,
                                                    0.5 if hidden_noise is None else hidden_noise)
         generator = SalimansMnistGenerator(sample_shape, latent_dim, width)
-        defaults, weight = dict(lr_g=3e-3, lr_d=3e-3, betas=(0.5, 0.999)), 2.0
+        defaults, weight, average = dict(lr_g=3e-3, lr_d=3e-3, betas=(0.5, 0.999)), 2.0, True
     elif nets == "dcgan":
         backbone, feature_channels, base = dcgan_backbone(sample_shape, width, "sgan", spectral_norm=spectral_norm,
                                                           batch_norm=False)
@@ -141,10 +179,12 @@ def sgan(sample_shape=MNIST_SHAPE, num_classes=10, latent_dim=100, width=64, net
         discriminator = ClassLogitDiscriminator(body, {
             "classes": conv_head(feature_channels, base, classes, spectral_norm)})
         generator = DCGANGenerator(size, channels, latent_dim, width)
-        defaults, weight = dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), 1.0
+        defaults, weight, average = dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), 1.0, False
     else:
         raise GankitError(f"sgan: unknown nets '{nets}'; choose one of {', '.join(NETS)}")
     return SGAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape, num_classes=classes,
                 feature_matching=feature_matching,
                 supervised_weight=weight if supervised_weight is None else supervised_weight,
-                labelled_batch_size=labelled_batch_size, defaults=defaults, **recipe)
+                labelled_batch_size=labelled_batch_size, labelled_shift=labelled_shift,
+                average_classifier=average if average_classifier is None else average_classifier,
+                defaults=defaults, **recipe)
