@@ -6,10 +6,12 @@ import torch
 from torch import nn
 
 import gankit
+from gankit.config import TrainConfig
 from gankit.errors import GankitError
 from gankit.nets.heads import GaussianNoise
 from gankit.nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
 from gankit.recipes.sgan import random_shift
+from gankit.training import Trainer
 from conftest import tiny_data
 
 
@@ -73,8 +75,9 @@ def test_generator_shapes_range_and_output_weight_norm():
 
 
 def test_sgan_salimans_option_defaults_and_first_step_initialises():
-    gan = gankit.create("sgan", nets="salimans", width=8)
+    gan = gankit.create("sgan", width=8)                     # salimans nets are the default
     assert isinstance(gan.discriminator, SalimansMnistDiscriminator)
+    assert gan.labelled_shift == 2 and gankit.create("sgan", nets="dcgan", width=8).labelled_shift == 0
     assert gan.hparams["lr_d"] == gan.hparams["lr_g"] == 3e-3 and gan.supervised_weight == 2.0
     assert gankit.create("sgan", nets="salimans", width=8, supervised_weight=1.0).supervised_weight == 1.0
     data = tiny_data(num=32).with_labels_per_class(1)
@@ -111,7 +114,7 @@ def test_labelled_shift_applies_to_the_labelled_batch_only():
     gan.attach_data(data)
     real = data.samples[:8]
     images, labels = gan.labelled_batch(real, None, torch.Generator().manual_seed(0))
-    plain = gankit.create("sgan", nets="salimans", width=8)
+    plain = gankit.create("sgan", nets="salimans", width=8, labelled_shift=0)
     plain.attach_data(data)
     unshifted, same_labels = plain.labelled_batch(real, None, torch.Generator().manual_seed(0))
     assert torch.equal(labels, same_labels) and not torch.equal(images, unshifted)
@@ -122,7 +125,7 @@ def test_labelled_shift_applies_to_the_labelled_batch_only():
 def test_average_classifier_follows_d_with_the_ema_decay_and_is_used_by_classify():
     gan = gankit.create("sgan", nets="salimans", width=8)
     assert gan.discriminator_ema is not None
-    assert gankit.create("sgan", width=8).discriminator_ema is None      # dcgan nets: D itself classifies
+    assert gankit.create("sgan", nets="dcgan", width=8).discriminator_ema is None   # D itself classifies
     x = torch.rand(5, 1, 28, 28) * 2 - 1
     before = gan.classify(x)
     with torch.no_grad():
@@ -136,3 +139,22 @@ def test_average_classifier_follows_d_with_the_ema_decay_and_is_used_by_classify
     gan.update_ema(0.0)
     assert torch.allclose(gan.classify(x), gan.discriminator.eval().classify(x))
     assert any(key.startswith("discriminator_ema.") for key in gan.state_dict())
+
+
+def salimans_trainer(steps, out, resume=False):
+    config = TrainConfig(model="sgan", data="tiny", steps=steps, batch_size=8, log_every=1, sample_every=0,
+                         checkpoint_every=2, model_args=dict(width=8))
+    return Trainer(config, out, resume=resume, progress=False, data=tiny_data(num=64).with_labels_per_class(2))
+
+
+def test_sgan_default_salimans_trains_and_resumes_bit_exact(tmp_path):
+    straight = salimans_trainer(4, tmp_path / "a").run()
+    gan = straight.gan
+    assert isinstance(gan.discriminator, SalimansMnistDiscriminator) and bool(gan.discriminator.initialized)
+    assert gan.classify(straight.data.samples[:5]).shape == (5, 10)
+    salimans_trainer(2, tmp_path / "b").run()
+    resumed = salimans_trainer(4, tmp_path / "b", resume=True).run()
+    for key, value in gan.state_dict().items():
+        assert torch.equal(value, resumed.gan.state_dict()[key]), key
+    loaded = gankit.load(tmp_path / "a")
+    assert torch.equal(loaded.classify(straight.data.samples[:5]), gan.classify(straight.data.samples[:5]))
