@@ -177,6 +177,14 @@ def test_infogan_chen_nets_follow_the_paper_table():
         gankit.create("infogan", nets="chen", sample_shape=(1, 32, 32))
 
 
+def test_infogan_default_nets_are_chen_at_28_px_and_dcgan_otherwise():
+    at_28 = gankit.create("infogan")
+    assert [m.out_features for m in at_28.generator.modules() if isinstance(m, nn.Linear)] == [1024, 128 * 7 * 7]
+    at_32 = gankit.create("infogan", sample_shape=(1, 32, 32), width=8)
+    assert not any(isinstance(m, nn.Linear) for m in at_32.generator.modules())
+    assert at_32.generate(2).shape == (2, 1, 32, 32)
+
+
 def test_infogan_codes_are_uniform_and_in_range():
     gan = tiny("infogan")
     _, categories, continuous = gan.split_latent(gan.sample_latent(4000, torch.Generator().manual_seed(0)))
