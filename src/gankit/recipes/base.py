@@ -56,6 +56,16 @@ class Phase:
     after_step: Optional[Callable[[], None]] = None
 
 
+@torch.no_grad()
+def update_average(average: nn.Module, module: nn.Module, decay: float) -> None:
+    """Exponential moving average of ``module``'s parameters into ``average`` (decay per call); buffers
+    (e.g. batch-norm statistics) are copied as they are."""
+    for average_p, p in zip(average.parameters(), module.parameters()):
+        average_p.lerp_(p, 1.0 - decay)
+    for average_b, b in zip(average.buffers(), module.buffers()):
+        average_b.copy_(b)
+
+
 def resolve_objective(objective: str | Objective) -> Objective:
     return objective if isinstance(objective, Objective) else OBJECTIVES.build(objective)
 
@@ -239,9 +249,5 @@ class GAN(nn.Module):
     def load_recipe_state(self, state: dict) -> None:
         pass
 
-    @torch.no_grad()
     def update_ema(self, decay: float) -> None:
-        for ema_p, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
-            ema_p.lerp_(p, 1.0 - decay)
-        for ema_b, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
-            ema_b.copy_(b)
+        update_average(self.generator_ema, self.generator, decay)

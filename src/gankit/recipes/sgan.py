@@ -39,6 +39,7 @@ from ..nets import DCGANGenerator
 from ..nets.heads import ClassLogitDiscriminator, conv_head, with_gaussian_noise
 from ..nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
 from ..registry import register_model
+from .base import update_average
 from .classic import MNIST_SHAPE, image_shape
 from .conditional import require_classes
 from .multihead import MultiHeadGAN, class_accuracy, dcgan_backbone, labelled_cross_entropy
@@ -124,14 +125,10 @@ class SGAN(MultiHeadGAN):
             real_features = self.discriminator.features(real_samples)
         return feature_matching_loss(real_features, fake_outputs["features"])
 
-    @torch.no_grad()
     def update_ema(self, decay: float) -> None:
         super().update_ema(decay)
         if self.discriminator_ema is not None:
-            for ema_p, p in zip(self.discriminator_ema.parameters(), self.discriminator.parameters()):
-                ema_p.lerp_(p, 1.0 - decay)
-            for ema_b, b in zip(self.discriminator_ema.buffers(), self.discriminator.buffers()):
-                ema_b.copy_(b)
+            update_average(self.discriminator_ema, self.discriminator, decay)
 
     @torch.no_grad()
     def classify(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
