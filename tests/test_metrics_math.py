@@ -10,7 +10,8 @@ import torch
 
 from gankit.errors import GankitError
 from gankit.metrics.features import images_to_uint8, resize_tf1_bilinear
-from gankit.metrics.fid import FeatureStats, RankDeficientCovarianceWarning, fid_from_stats, frechet_distance
+from gankit.metrics.fid import (FeatureStats, RankDeficientCovarianceWarning, fid_from_stats, frechet_distance,
+                                trace_sqrt_product)
 from gankit.metrics.inception_score import inception_score
 from gankit.metrics.kid import kernel_inception_distance, mmd2_unbiased
 from gankit.metrics.precision_recall import density_coverage, knn_radii, manifold_metrics, precision_recall
@@ -91,6 +92,22 @@ def test_low_rank_factors_give_the_same_distance_exactly_and_faster_paths_agree(
     none = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, device="cpu")
     assert both == pytest.approx(exact, rel=1e-13)
     assert one == pytest.approx(exact, rel=1e-11) and none == pytest.approx(exact, rel=1e-8)
+
+
+@pytest.mark.parametrize("case", ["full rank", "singular sigma1", "factor1", "factor2", "both factors"])
+def test_torch_path_used_on_gpus_agrees_with_the_cpu_lapack_path(case):
+    # the GPU path runs in torch; run it on CPU tensors here so both code paths are tested everywhere
+    rng = np.random.default_rng(11)
+    n = 24 if "factor" in case else 80
+    stats = [FeatureStats.from_features(rng.standard_normal((n, 40)) @ rng.standard_normal((40, 40)) * scale,
+                                        warn=False) for scale in (1.0, 0.7)]
+    sigma1 = np.diag(np.r_[np.ones(20), np.zeros(20)]) if case == "singular sigma1" else stats[0].sigma
+    factors = {"factor1": (stats[0].factor, None), "factor2": (None, stats[1].factor),
+               "both factors": (stats[0].factor, stats[1].factor)}.get(case, (None, None))
+    matrices = [sigma1, stats[1].sigma, *factors]
+    on_lapack = trace_sqrt_product(*matrices)
+    on_torch = trace_sqrt_product(*[None if m is None else torch.as_tensor(m) for m in matrices])
+    assert on_torch == pytest.approx(on_lapack, rel=1e-11) and on_lapack > 0
 
 
 def test_negative_beyond_tolerance_raises_instead_of_clamping():

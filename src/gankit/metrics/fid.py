@@ -11,6 +11,11 @@ factor of Σ1 when Σ1 is positive definite (fast), else V Λ^½ from ``eigh(Σ1
 ones included) are rounding noise around 0 and are set to 0.
 The result is never NaN or complex; a negative result within ``NEGATIVE_TOLERANCE`` (relative to
 Tr Σ1 + Tr Σ2) is rounding and is returned as 0, a more negative one raises (invalid covariances).
+The covariances are symmetric by construction; like LAPACK, the solvers read one triangle of each.
+
+On the CPU the step runs in numpy + LAPACK (scipy's bindings): ``potrf`` (Cholesky), ``sygst``
+(forms Bᵀ Σ2 B using the symmetry: n³ flops instead of two 2n³ products) and ``syevd`` without
+eigenvectors (tridiagonal reduction + root-free QR). On a GPU it runs in torch, float64, on the device.
 
 Statistics files are pytorch-fid's ``.npz`` (``mu``, ``sigma``), plus ``n`` and ``protocol`` when
 gankit writes them (pytorch-fid ignores the extra keys).
@@ -38,52 +43,69 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _as_float64(value, device) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(value, dtype=np.float64), device=device)
+def _inner_eigenvalues_lapack(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+    """Eigenvalues of Bᵀ Σ2 B with Σ1 = B Bᵀ, float64 LAPACK on the CPU.
 
-
-def _inner_eigenvalues_numpy(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
-    """Eigenvalues of Bᵀ Σ2 B with Σ1 = B Bᵀ (Cholesky, else eigen-factor), in numpy float64."""
-    try:
-        factor = np.linalg.cholesky(sigma1)
-    except np.linalg.LinAlgError:                       # singular or indefinite: eigen-factor instead
+    d = 2048 on 2 cores: 0.43 s, against 0.93 s for numpy's cholesky, two matmuls and eigvalsh.
+    C-ordered symmetric arrays are passed transposed (Fortran order, the same matrix) to avoid copies.
+    """
+    from scipy.linalg import lapack
+    dim = sigma1.shape[0]
+    cholesky, info = lapack.dpotrf(sigma1.T, lower=1, clean=0)
+    if info == 0:
+        inner, info = lapack.dsygst(sigma2.T, cholesky, itype=2, lower=1)   # Lᵀ Σ2 L, lower triangle
+    else:                                                # singular or indefinite: eigen-factor instead
         values, vectors = np.linalg.eigh(sigma1)
         factor = vectors * np.sqrt(np.clip(values, 0, None))
+        inner, info = np.asfortranarray(factor.T @ sigma2 @ factor), 0
+    if info != 0:
+        raise GankitError(f"LAPACK sygst failed (info {info}); the covariances are not valid")
+    # the optimal workspace matters: scipy's minimal default runs the unblocked reduction (≈2× slower)
+    work, iwork, _ = lapack.dsyevd_lwork(dim, compute_v=0, lower=1)
+    eigenvalues, _, info = lapack.dsyevd(inner, compute_v=0, lower=1, overwrite_a=1, lwork=int(work),
+                                         liwork=int(iwork))
+    if info != 0:
+        raise GankitError(f"LAPACK syevd did not converge (info {info}); the covariances are not valid")
+    return eigenvalues
+
+
+def _inner_eigenvalues_torch(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
+    """The same eigenvalues in torch, for statistics on a GPU."""
+    factor, info = torch.linalg.cholesky_ex(sigma1)
+    if int(info) != 0:                                   # singular or indefinite: eigen-factor instead
+        values, vectors = torch.linalg.eigh(sigma1)
+        factor = vectors * values.clamp(min=0).sqrt()
     inner = factor.T @ sigma2 @ factor
-    return np.linalg.eigvalsh((inner + inner.T) / 2)
+    return torch.linalg.eigvalsh((inner + inner.T) / 2)
 
 
-def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor, factor1: torch.Tensor | None = None,
-                       factor2: torch.Tensor | None = None) -> torch.Tensor:
-    """Tr((Σ1 Σ2)^½) for symmetric PSD float64 matrices (see the module docstring).
+def trace_sqrt_product(sigma1, sigma2, factor1=None, factor2=None) -> float:
+    """Tr((Σ1 Σ2)^½) for symmetric PSD float64 matrices (see the module docstring): numpy arrays run in
+    numpy + LAPACK, torch tensors in torch on their device.
 
     ``factorᵢ`` (n, d) with Σᵢ = factorᵢᵀ factorᵢ (centred features / √(n−1)) may be given when n < d:
     the nonzero eigenvalues of Σ1 Σ2 are then those of the small matrices A2 Σ1 A2ᵀ, or the squared
     singular values of A1 A2ᵀ -- exact, with no null space to round, and fast.
     """
+    on_torch = isinstance(sigma1, torch.Tensor)
+    linalg = torch.linalg if on_torch else np.linalg
     if factor1 is not None and factor2 is not None:
-        return torch.linalg.svdvals(factor1 @ factor2.T).sum()
+        product = factor1 @ factor2.T
+        singular_values = linalg.svdvals(product) if on_torch else linalg.svd(product, compute_uv=False)
+        return float(singular_values.sum())
     if factor1 is not None:
         sigma1, sigma2, factor2 = sigma2, sigma1, factor1          # Tr((Σ1Σ2)^½) = Tr((Σ2Σ1)^½)
     if factor2 is not None:
         inner = factor2 @ sigma1 @ factor2.T
-        eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
-    elif sigma1.device.type == "cpu":
-        # numpy's LAPACK eigvalsh and BLAS matmul are several times faster than torch's on CPU for
-        # d = 2048 (measured: 0.65 s vs 1.2-5 s on 2 cores); same float64 algorithm.
-        eigenvalues = torch.from_numpy(_inner_eigenvalues_numpy(sigma1.numpy(), sigma2.numpy()))
+        eigenvalues = linalg.eigvalsh((inner + inner.T) / 2)
     else:
-        factor, info = torch.linalg.cholesky_ex(sigma1)
-        if int(info) != 0:                               # singular or indefinite: eigen-factor instead
-            values, vectors = torch.linalg.eigh(sigma1)
-            factor = vectors * values.clamp(min=0).sqrt()
-        inner = factor.T @ sigma2 @ factor
-        eigenvalues = torch.linalg.eigvalsh((inner + inner.T) / 2)
+        eigenvalues = (_inner_eigenvalues_torch if on_torch else _inner_eigenvalues_lapack)(sigma1, sigma2)
+    eigenvalues = eigenvalues.cpu().numpy() if on_torch else eigenvalues
     # A backward-stable eigensolver is exact to about k·eps·λmax: values below that (the null space of
     # singular covariances, e.g. dead ReLU features or n < dim) are zeros. Their noise would otherwise
     # add √noise each, e.g. 1e-5 to the FID of 128-d classifier features with 45 dead units.
-    noise = eigenvalues.shape[0] * torch.finfo(eigenvalues.dtype).eps * eigenvalues.abs().max()
-    return torch.where(eigenvalues > noise, eigenvalues, torch.zeros_like(eigenvalues)).sqrt().sum()
+    noise = eigenvalues.shape[0] * np.finfo(eigenvalues.dtype).eps * np.abs(eigenvalues).max()
+    return float(np.sqrt(np.where(eigenvalues > noise, eigenvalues, 0.0)).sum())
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None = None, *,
@@ -93,25 +115,27 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None
     ``factor1``/``factor2``: optional low-rank factors of the covariances (see :func:`trace_sqrt_product`).
     """
     device = torch.device(device) if device is not None else default_device()
-    mu1, mu2 = _as_float64(mu1, device).reshape(-1), _as_float64(mu2, device).reshape(-1)
-    sigma1, sigma2 = torch.atleast_2d(_as_float64(sigma1, device)), torch.atleast_2d(_as_float64(sigma2, device))
+    mu1, mu2 = (np.asarray(mu, dtype=np.float64).reshape(-1) for mu in (mu1, mu2))
+    sigma1, sigma2 = (np.ascontiguousarray(np.atleast_2d(np.asarray(sigma, dtype=np.float64)))
+                      for sigma in (sigma1, sigma2))
     dim = mu1.shape[0]
     if mu2.shape[0] != dim or sigma1.shape != (dim, dim) or sigma2.shape != (dim, dim):
         raise GankitError(f"statistics do not match: mu {mu1.shape[0]} vs {mu2.shape[0]}, sigma "
                           f"{tuple(sigma1.shape)} vs {tuple(sigma2.shape)}; compute both with the same "
                           "feature backend")
     for name, value in (("mu1", mu1), ("mu2", mu2), ("sigma1", sigma1), ("sigma2", sigma2)):
-        if not torch.isfinite(value).all():
+        if not np.isfinite(value).all():
             raise GankitError(f"{name} has NaN or infinite values; recompute the statistics")
-    sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
-    traces = torch.trace(sigma1) + torch.trace(sigma2)
-    factors = [None if factor is None else _as_float64(factor, device) for factor in (factor1, factor2)]
-    distance = ((mu1 - mu2) ** 2).sum() + traces - 2 * trace_sqrt_product(sigma1, sigma2, *factors)
-    value, scale = float(distance), float(traces)
+    traces = float(np.trace(sigma1) + np.trace(sigma2))
+    matrices = [None if value is None else np.asarray(value, dtype=np.float64)
+                for value in (sigma1, sigma2, factor1, factor2)]
+    if device.type != "cpu":                             # numpy + LAPACK on the CPU, torch on a GPU
+        matrices = [None if value is None else torch.as_tensor(value, device=device) for value in matrices]
+    value = float(((mu1 - mu2) ** 2).sum()) + traces - 2 * trace_sqrt_product(*matrices)
     if value < 0:
-        if value < -NEGATIVE_TOLERANCE * max(scale, 1e-12):
+        if value < -NEGATIVE_TOLERANCE * max(traces, 1e-12):
             raise GankitError(f"Fréchet distance came out {value:.3g} < 0 beyond rounding (tolerance "
-                              f"{NEGATIVE_TOLERANCE:g} x trace {scale:.3g}); the covariances are not "
+                              f"{NEGATIVE_TOLERANCE:g} x trace {traces:.3g}); the covariances are not "
                               "positive semi-definite")
         value = 0.0
     return value
