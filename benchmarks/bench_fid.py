@@ -2,11 +2,16 @@
 
     python benchmarks/bench_fid.py frechet  [--pytorch-fid-python PY]
     python benchmarks/bench_fid.py end-to-end --n 200 [--pytorch-fid-python PY]
+    python benchmarks/bench_fid.py frechet-parts [--rounds 7]
 
 ``frechet``: our Fréchet distance vs pytorch-fid's ``calculate_frechet_distance`` (scipy ``sqrtm``)
 on real feature statistics -- MNIST-classifier fc128 features of Fashion-MNIST train vs test (10k vs
 10k, full rank) and, if cached by ``gankit fid fashion-mnist fashion-mnist@test --num N``, the
 TF-Inception pool3 features of that run -- with the time of the Fréchet step alone.
+
+``frechet-parts``: the 2048-d full-rank Fréchet step on the CPU and its LAPACK parts (Cholesky ``potrf``,
+``sygst`` forming Lᵀ Σ2 L, ``syevd`` eigenvalues), best of 5 per round, for several rounds: the spread
+between rounds is the machine's noise.
 
 ``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders, then times
 ``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B`` on them, same device.
@@ -150,9 +155,29 @@ def run_end_to_end(args) -> None:
           "cpu_count": os.cpu_count()})
 
 
+def run_frechet_parts(args) -> None:
+    from scipy.linalg import lapack
+    generator = torch.Generator().manual_seed(0)
+    stats_a, stats_b = [FeatureStats.from_features(torch.randn(4096, 2048, generator=generator, dtype=torch.float64)
+                                                   * (1 + i * 0.1)) for i in range(2)]
+    sigma1, sigma2 = stats_a.sigma, stats_b.sigma
+    cholesky, _ = lapack.dpotrf(sigma1.T, lower=1, clean=0)
+    inner, _ = lapack.dsygst(sigma2.T, cholesky, itype=2, lower=1)
+    work, iwork, _ = lapack.dsyevd_lwork(2048, compute_v=0, lower=1)
+    steps = {"frechet_distance": lambda: fid_from_stats(stats_a, stats_b, device="cpu"),
+             "potrf": lambda: lapack.dpotrf(sigma1.T, lower=1, clean=0),
+             "sygst": lambda: lapack.dsygst(sigma2.T, cholesky, itype=2, lower=1),
+             "syevd": lambda: lapack.dsyevd(inner, compute_v=0, lower=1, lwork=int(work), liwork=int(iwork))}
+    rounds = {name: [best_time(step)[0] for _ in range(args.rounds)] for name, step in steps.items()}
+    emit({"bench": "frechet-parts", "dim": 2048, "n_a": 4096, "n_b": 4096, "rounds": args.rounds,
+          **{f"{name}_seconds": {"min": round(min(times), 4), "median": round(float(np.median(times)), 4),
+                                 "max": round(max(times), 4)} for name, times in rounds.items()},
+          "fid": fid_from_stats(stats_a, stats_b, device="cpu"), "cpu_count": os.cpu_count()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("frechet", "end-to-end"))
+    parser.add_argument("what", choices=("frechet", "frechet-parts", "end-to-end"))
     parser.add_argument("--pytorch-fid-python", default=PYTORCH_FID_PYTHON)
     parser.add_argument("--inception-n", type=int, default=1000,
                         help="n of cached Inception features of the train-vs-test run (0: skip)")
@@ -160,8 +185,9 @@ def main() -> None:
     parser.add_argument("--folder", default=str(Path(tempfile.gettempdir()) / "gankit-bench-fid"))
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of best-of-5 for frechet-parts")
     args = parser.parse_args()
-    run_frechet(args) if args.what == "frechet" else run_end_to_end(args)
+    {"frechet": run_frechet, "frechet-parts": run_frechet_parts, "end-to-end": run_end_to_end}[args.what](args)
 
 
 if __name__ == "__main__":
