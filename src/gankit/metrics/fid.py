@@ -46,7 +46,8 @@ def default_device() -> torch.device:
 def _inner_eigenvalues_lapack(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
     """Eigenvalues of Bᵀ Σ2 B with Σ1 = B Bᵀ, float64 LAPACK on the CPU.
 
-    d = 2048 on 2 cores: 0.43 s, against 0.93 s for numpy's cholesky, two matmuls and eigvalsh.
+    d = 2048 on 2 cores: 0.45-0.50 s, against 0.95 s for numpy's cholesky, two matmuls and eigvalsh
+    (docs/benchmarks.md, ``benchmarks/bench_fid.py frechet-parts``).
     C-ordered symmetric arrays are passed transposed (Fortran order, the same matrix) to avoid copies.
     """
     from scipy.linalg import lapack
