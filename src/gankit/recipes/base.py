@@ -21,9 +21,9 @@ from ..objectives.regularizers import build_regularizer, check_regularizer
 from ..registry import OBJECTIVES
 
 # Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
-HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay")
+HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay", "eps")
 DEFAULT_HPARAMS = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), n_critic=1,
-                       clip=None, weight_decay=0.0)
+                       clip=None, weight_decay=0.0, eps=1e-8)
 
 
 
@@ -216,9 +216,10 @@ class GAN(nn.Module):
 
         def make(params, lr):
             if h["optimizer"] == "adam":
-                return torch.optim.Adam(params, lr=lr, betas=tuple(h["betas"]), weight_decay=h["weight_decay"])
+                return torch.optim.Adam(params, lr=lr, betas=tuple(h["betas"]), eps=h.get("eps", 1e-8),
+                                        weight_decay=h["weight_decay"])
             if h["optimizer"] == "rmsprop":
-                return torch.optim.RMSprop(params, lr=lr, weight_decay=h["weight_decay"])
+                return torch.optim.RMSprop(params, lr=lr, eps=h.get("eps", 1e-8), weight_decay=h["weight_decay"])
             raise GankitError(f"unknown optimizer '{h['optimizer']}'; use 'adam' or 'rmsprop'")
         return {"generator": make(self.generator.parameters(), h["lr_g"]),
                 "discriminator": make(self.discriminator.parameters(), h["lr_d"])}

@@ -7,11 +7,15 @@ in ``HPARAM_KEYS`` and ``objective``/``regularizers`` pass through to the recipe
 """
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
+
 from ..errors import GankitError
 from ..nets import (ConvAutoencoderDiscriminator, DCGANDiscriminator, DCGANGenerator, KerasMnistDiscriminator,
                     KerasMnistGenerator, MLPAutoencoderDiscriminator, MLPDiscriminator, MLPGenerator,
                     RotationDCGANDiscriminator)
 from ..registry import register_model
+from .base import GAN, Phase
 from .energy import gan_for_objective
 
 MNIST_SHAPE = (1, 28, 28)
@@ -30,16 +34,64 @@ def requests_regularizer(recipe: dict, name: str) -> bool:
     return any((spec.partition(":")[0] if isinstance(spec, str) else spec.name) == name for spec in specs)
 
 
+class KerasLoopGAN(GAN):
+    """The Keras tutorial's training loop: per step, D takes two separate optimiser steps, on half a batch of
+    real images (target 1) and then half a batch of fakes (target 0), each with binary cross-entropy
+    (Goodfellow et al. 2014); then G takes one step on a full batch.
+
+    Measured (docs/benchmarks.md): on Fashion-MNIST the seed nets keep training with this loop plus Keras'
+    Glorot init, while the joint D step on full batches, or either change alone, saturate G's tanh at −1
+    (all-black samples) within 100 steps.
+    """
+    def half_batch_loss(self, target_real: bool):
+        def loss(real_samples, real_labels, rng):
+            half = max(1, real_samples.shape[0] // 2)
+            if target_real:
+                samples = real_samples[:half]
+            else:
+                with torch.no_grad():
+                    samples = self.fake_samples(half, None, rng)
+            logits = self.discriminate(samples, None)
+            value = F.softplus(-logits if target_real else logits).mean()   # −log σ(l), −log(1 − σ(l))
+            kind = "real" if target_real else "fake"
+            logs = {f"loss_d_{kind}": value.item(), f"{kind}_score": logits.mean().item()}
+            if target_real:
+                self.last_real_loss = value.item()
+            else:         # the joint BCE loss of this step, comparable with the other models' loss_d
+                logs["loss_d"] = self.last_real_loss + value.item()
+            return value, logs
+        return loss
+
+    def phases(self) -> list[Phase]:
+        repeats = int(self.hparams["n_critic"])
+        return [Phase("D-real", self.discriminator, "discriminator", self.half_batch_loss(True), repeats=repeats),
+                Phase("D-fake", self.discriminator, "discriminator", self.half_batch_loss(False), repeats=repeats),
+                Phase("G", self.generator, "generator", self.generator_loss)]
+
+
 @register_model("gan", data="mnist", tiny={}, help="seed Keras MNIST conv GAN (Goodfellow 2014 loss), 28×28")
-def keras_mnist_gan(sample_shape=MNIST_SHAPE, num_classes=0, latent_dim=100, dropout=0.4, **recipe):
+def keras_mnist_gan(sample_shape=MNIST_SHAPE, num_classes=0, latent_dim=100, dropout=0.4, keras_loop=None,
+                    **recipe):
+    """``keras_loop`` (None: whenever the objective is binary cross-entropy and no regularizer is asked for)
+    trains with the Keras tutorial's loop, :class:`KerasLoopGAN`; False gives the joint D step."""
     channels, size = image_shape(sample_shape, "gan")
     if size != 28:
         raise GankitError(f"model 'gan' is the 28×28 Keras MNIST net, but the data is {size}×{size}; "
                           "use --image-size 28 or the dcgan model")
-    return gan_for_objective(KerasMnistGenerator(latent_dim, channels),
-                             lambda: KerasMnistDiscriminator(channels, dropout=dropout),
-                             latent_dim=latent_dim, sample_shape=sample_shape,
-                             defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999)), **recipe)
+    cross_entropy = recipe.get("objective") in (None, "nonsaturating", "minimax")
+    if keras_loop and not (cross_entropy and not recipe.get("regularizers")):
+        raise GankitError("keras_loop=true trains D with binary cross-entropy only; drop --objective/--reg, "
+                          "or set model_args.keras_loop=false")
+    generator, discriminator = KerasMnistGenerator(latent_dim, channels), KerasMnistDiscriminator(channels, dropout=dropout)
+    # Keras' defaults: Adam(learning_rate=2e-4, beta_1=0.5) as the tutorial sets it, epsilon 1e-7
+    defaults = dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), eps=1e-7)
+    if keras_loop is None:
+        keras_loop = cross_entropy and not recipe.get("regularizers")
+    if keras_loop:
+        return KerasLoopGAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
+                            defaults=defaults, **recipe)
+    return gan_for_objective(generator, lambda: discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
+                             defaults=defaults, **recipe)
 
 
 @register_model("dcgan", data="fashion-mnist", tiny=dict(width=8),
