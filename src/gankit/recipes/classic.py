@@ -58,7 +58,7 @@ class KerasLoopGAN(GAN):
             if target_real:
                 self.last_real_loss = value.item()
             else:         # the joint BCE loss of this step, comparable with the other models' loss_d
-                logs["loss_d"] = self.last_real_loss + value.item()
+                logs["loss_d"] = getattr(self, "last_real_loss", 0.0) + value.item()
             return value, logs
         return loss
 
@@ -78,20 +78,19 @@ def keras_mnist_gan(sample_shape=MNIST_SHAPE, num_classes=0, latent_dim=100, dro
     if size != 28:
         raise GankitError(f"model 'gan' is the 28×28 Keras MNIST net, but the data is {size}×{size}; "
                           "use --image-size 28 or the dcgan model")
-    cross_entropy = recipe.get("objective") in (None, "nonsaturating", "minimax")
-    if keras_loop and not (cross_entropy and not recipe.get("regularizers")):
+    # the loop trains D with binary cross-entropy alone: the default objective or minimax, no regularizers
+    fits = recipe.get("objective") in (None, "nonsaturating", "minimax") and not recipe.get("regularizers")
+    if keras_loop and not fits:
         raise GankitError("keras_loop=true trains D with binary cross-entropy only; drop --objective/--reg, "
                           "or set model_args.keras_loop=false")
-    generator, discriminator = KerasMnistGenerator(latent_dim, channels), KerasMnistDiscriminator(channels, dropout=dropout)
+    generator = KerasMnistGenerator(latent_dim, channels)
+    discriminator = KerasMnistDiscriminator(channels, dropout=dropout)
     # Keras' defaults: Adam(learning_rate=2e-4, beta_1=0.5) as the tutorial sets it, epsilon 1e-7
-    defaults = dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), eps=1e-7)
-    if keras_loop is None:
-        keras_loop = cross_entropy and not recipe.get("regularizers")
-    if keras_loop:
-        return KerasLoopGAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
-                            defaults=defaults, **recipe)
-    return gan_for_objective(generator, lambda: discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
-                             defaults=defaults, **recipe)
+    recipe = dict(latent_dim=latent_dim, sample_shape=sample_shape,
+                  defaults=dict(lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), eps=1e-7), **recipe)
+    if fits if keras_loop is None else keras_loop:
+        return KerasLoopGAN(generator, discriminator, **recipe)
+    return gan_for_objective(generator, lambda: discriminator, **recipe)
 
 
 @register_model("dcgan", data="fashion-mnist", tiny=dict(width=8),
