@@ -128,8 +128,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None
         if not np.isfinite(value).all():
             raise GankitError(f"{name} has NaN or infinite values; recompute the statistics")
     traces = float(np.trace(sigma1) + np.trace(sigma2))
-    matrices = [None if value is None else np.asarray(value, dtype=np.float64)
-                for value in (sigma1, sigma2, factor1, factor2)]
+    matrices = [sigma1, sigma2, *(None if factor is None else np.asarray(factor, dtype=np.float64)
+                                  for factor in (factor1, factor2))]
     if device.type != "cpu":                             # numpy + LAPACK on the CPU, torch on a GPU
         matrices = [None if value is None else torch.as_tensor(value, device=device) for value in matrices]
     value = float(((mu1 - mu2) ** 2).sum()) + traces - 2 * trace_sqrt_product(*matrices)

@@ -38,9 +38,19 @@ class Objective:
     paper: str = ""
 
 
+def real_cross_entropy(real_logits):
+    """Binary cross-entropy with target 1 (real): −log D(x), D = sigmoid(logits), mean over the batch."""
+    return F.softplus(-real_logits).mean()
+
+
+def fake_cross_entropy(fake_logits):
+    """Binary cross-entropy with target 0 (fake): −log(1 − D(G(z))), mean over the batch."""
+    return F.softplus(fake_logits).mean()
+
+
 def nonsaturating_discriminator_loss(real_logits, fake_logits):
     """Goodfellow et al. 2014, Eq. 1: −log D(x) − log(1 − D(G(z))), with D = sigmoid(logits)."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    return real_cross_entropy(real_logits) + fake_cross_entropy(fake_logits)
 
 
 def nonsaturating_generator_loss(fake_logits, real_logits=None):

@@ -216,10 +216,10 @@ class GAN(nn.Module):
 
         def make(params, lr):
             if h["optimizer"] == "adam":
-                return torch.optim.Adam(params, lr=lr, betas=tuple(h["betas"]), eps=h.get("eps", 1e-8),
+                return torch.optim.Adam(params, lr=lr, betas=tuple(h["betas"]), eps=h["eps"],
                                         weight_decay=h["weight_decay"])
             if h["optimizer"] == "rmsprop":
-                return torch.optim.RMSprop(params, lr=lr, eps=h.get("eps", 1e-8), weight_decay=h["weight_decay"])
+                return torch.optim.RMSprop(params, lr=lr, eps=h["eps"], weight_decay=h["weight_decay"])
             raise GankitError(f"unknown optimizer '{h['optimizer']}'; use 'adam' or 'rmsprop'")
         return {"generator": make(self.generator.parameters(), h["lr_g"]),
                 "discriminator": make(self.discriminator.parameters(), h["lr_d"])}

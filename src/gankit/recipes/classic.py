@@ -8,12 +8,12 @@ in ``HPARAM_KEYS`` and ``objective``/``regularizers`` pass through to the recipe
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ..errors import GankitError
 from ..nets import (ConvAutoencoderDiscriminator, DCGANDiscriminator, DCGANGenerator, KerasMnistDiscriminator,
                     KerasMnistGenerator, MLPAutoencoderDiscriminator, MLPDiscriminator, MLPGenerator,
                     RotationDCGANDiscriminator)
+from ..objectives.base import fake_cross_entropy, real_cross_entropy
 from ..registry import register_model
 from .base import GAN, Phase
 from .energy import gan_for_objective
@@ -52,7 +52,7 @@ class KerasLoopGAN(GAN):
                 with torch.no_grad():
                     samples = self.fake_samples(half, None, rng)
             logits = self.discriminate(samples, None)
-            value = F.softplus(-logits if target_real else logits).mean()   # −log σ(l), −log(1 − σ(l))
+            value = (real_cross_entropy if target_real else fake_cross_entropy)(logits)
             kind = "real" if target_real else "fake"
             logs = {f"loss_d_{kind}": value.item(), f"{kind}_score": logits.mean().item()}
             if target_real:
