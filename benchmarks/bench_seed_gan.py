@@ -3,6 +3,7 @@
     python benchmarks/bench_seed_gan.py --data fashion-mnist --steps 2000
     python benchmarks/bench_seed_gan.py --data mnist --steps 300
     python benchmarks/bench_seed_gan.py --data fashion-mnist --steps 300 --keras-loop false   # joint D step
+    python benchmarks/bench_seed_gan.py --data mnist --steps 1000 --lr-g 5e-5                 # slower G
 
 Trains with `gankit.train`, then draws 1000 samples from the trained generator and prints one JSON line:
 wall time, the share of pixels below −0.99 and the per-pixel std across samples (real data alongside:
@@ -36,14 +37,17 @@ def main():
     parser.add_argument("--keras-loop", choices=("auto", "true", "false"), default="auto")
     parser.add_argument("--out", default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr-g", type=float, default=None, help="G's Adam lr (default: the recipe's 2e-4)")
     parser.add_argument("--images", default="docs/images")
     args = parser.parse_args()
     loop = {"auto": None, "true": True, "false": False}[args.keras_loop]
     suffix = "" if loop is None else f"-keras-loop-{args.keras_loop}"
+    suffix += "" if args.lr_g is None else f"-lr-g-{args.lr_g:g}"
     out = args.out or f"runs/bench-gan-{args.data}{suffix}"
     shutil.rmtree(out, ignore_errors=True)
     config = gankit.TrainConfig(model="gan", data=args.data, steps=args.steps, batch_size=args.batch_size,
-                                seed=args.seed, sample_every=max(1, args.steps // 4), checkpoint_every=args.steps,
+                                seed=args.seed, lr_g=args.lr_g, sample_every=max(1, args.steps // 4),
+                                checkpoint_every=args.steps,
                                 model_args={} if loop is None else {"keras_loop": loop})
     started = time.perf_counter()
     trainer = gankit.train(config, out)
@@ -57,6 +61,7 @@ def main():
     shutil.copy(Path(out) / "samples" / f"step-{args.steps:07d}.png", target)
     last = json.loads((Path(out) / "metrics.jsonl").read_text().splitlines()[-1])
     print(json.dumps({"model": "gan", "data": args.data, "steps": trainer.step, "keras_loop": args.keras_loop,
+                      "lr_g": gan.hparams["lr_g"], "seed": args.seed,
                       "phases": [phase.name for phase in gan.phases()], "batch_size": args.batch_size,
                       "wall_s": round(seconds, 1), "threads": torch.get_num_threads(),
                       "fake": pixel_stats(fake), "real": pixel_stats(real), "classifier_fid": fid,
