@@ -138,3 +138,35 @@ def test_a_state_dict_of_another_network_is_refused(tmp_path):
     torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pth")
     with pytest.raises(GankitError, match="not the FID Inception"):
         load_inception(tmp_path / "other.pth")
+
+
+class _PrecisionProbe(torch.nn.Module):
+    """A stand-in network that records the float32 precision the convolutions would run with."""
+    has_logits = False
+
+    def __init__(self):
+        super().__init__()
+        self.seen, self.fail = [], False
+
+    def forward(self, images):
+        self.seen.append((torch.backends.cudnn.conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision))
+        if self.fail:
+            raise RuntimeError("probe failure")
+        return images.mean(dim=(2, 3)).repeat(1, 683)[:, :2048]
+
+
+def test_features_run_in_ieee_float32_and_restore_the_user_setting():
+    saved = torch.backends.cudnn.conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision
+    probe = _PrecisionProbe()
+    try:
+        torch.backends.cudnn.conv.fp32_precision = "tf32"      # what Ampere+ users get by default
+        torch.backends.cuda.matmul.fp32_precision = "tf32"
+        features, _ = InceptionFeatures("tf-inception", model=probe)(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
+        assert features.shape == (2, 2048) and probe.seen == [("ieee", "ieee")]
+        assert torch.backends.cudnn.conv.fp32_precision == torch.backends.cuda.matmul.fp32_precision == "tf32"
+        probe.fail = True
+        with pytest.raises(RuntimeError, match="probe failure"):      # restored on errors too
+            InceptionFeatures("tf-inception", model=probe)(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+        assert torch.backends.cudnn.conv.fp32_precision == "tf32"
+    finally:
+        torch.backends.cudnn.conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision = saved
