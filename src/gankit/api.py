@@ -59,8 +59,9 @@ def run_config(run: str | Path) -> TrainConfig:
 
 
 def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, batch_size: int = 100,
-             device: str = "cpu", classifier_path: str | Path | None = None) -> dict:
+             device: str = "cpu", classifier_path: str | Path | None = None, progress: bool = False) -> dict:
     from .training.evaluation import evaluate as evaluate_gan
     gan = load(run, device=device)
+    classifier = Path(classifier_path) if classifier_path else None
     return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run),
-                        classifier_path=Path(classifier_path) if classifier_path else None)
+                        classifier_path=classifier, progress=progress)

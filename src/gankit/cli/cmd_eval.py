@@ -15,6 +15,7 @@ def register(subparsers):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--classifier", default=None, help="MNIST classifier weights (default: ccexam's file)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per metric")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
@@ -22,7 +23,7 @@ def run(args):
     import gankit
     for metric in args.metric:
         result = gankit.evaluate(args.run, metric, args.num, seed=args.seed, batch_size=args.batch_size,
-                                 device=args.device, classifier_path=args.classifier)
+                                 device=args.device, classifier_path=args.classifier, progress=not args.quiet)
         if args.json:
             print(json.dumps(result))
         else:

@@ -28,3 +28,4 @@ class EvalContext:
     seed: int = 0
     run_dir: Optional[Path] = None
     classifier_path: Optional[Path] = None    # MNIST classifier weights (else env/cache/ccexam lookup)
+    progress: bool = False                    # progress bars for the feature passes (the CLI turns them on)

@@ -40,7 +40,7 @@ def _fake_features(ctx: EvalContext, extractor: FeatureExtractor, minimum: int):
         raise GankitError(f"this metric needs at least {minimum} samples; raise --num")
     with torch.no_grad():
         images = ctx.sample(ctx.num_samples, None)
-    return tensor_features(images.cpu(), extractor, ctx.batch_size, origin="samples")
+    return tensor_features(images.cpu(), extractor, ctx.batch_size, ctx.progress, origin="samples")
 
 
 def _reference(ctx: EvalContext) -> tuple[str, object]:
@@ -51,7 +51,7 @@ def fid_metric(ctx: EvalContext, backend: str) -> dict:
     extractor = _extractor(ctx, backend)
     fake = _fake_features(ctx, extractor, 2).stats(extractor.name)
     label, data = _reference(ctx)
-    real = dataset_stats(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, data=data)
+    real = dataset_stats(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     return {"metric": f"fid_{extractor.name}_n{fake.n}_vs_{label}", "value": fid_from_stats(fake, real),
             "n_fake": fake.n, "n_real": real.n}
 
@@ -60,7 +60,7 @@ def kid_metric(ctx: EvalContext, backend: str) -> dict:
     extractor = _extractor(ctx, backend)
     fake = _fake_features(ctx, extractor, 2)
     label, data = _reference(ctx)
-    real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, data=data)
+    real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = kernel_inception_distance(real.features, fake.features, seed=ctx.seed)
     return {"metric": f"kid_{extractor.name}_n{len(fake.features)}_vs_{label}", "value": result.pop("kid"),
             **result}
@@ -70,7 +70,7 @@ def pr_metric(ctx: EvalContext, backend: str) -> dict:
     extractor = _extractor(ctx, backend)
     fake = _fake_features(ctx, extractor, 6)
     label, data = _reference(ctx)
-    real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, data=data)
+    real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = manifold_metrics(real.features, fake.features)
     return {"metric": f"precision_{extractor.name}_n{len(fake.features)}_vs_{label}",
             "value": result["precision"], **result}

