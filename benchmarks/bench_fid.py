@@ -3,6 +3,7 @@
     python benchmarks/bench_fid.py frechet  [--pytorch-fid-python PY]
     python benchmarks/bench_fid.py end-to-end --n 200 [--pytorch-fid-python PY]
     python benchmarks/bench_fid.py frechet-parts [--rounds 7]
+    python benchmarks/bench_fid.py allocator --n 200 [--batch-size 50]
 
 ``frechet``: our Fréchet distance vs pytorch-fid's ``calculate_frechet_distance`` (scipy ``sqrtm``)
 on real feature statistics -- MNIST-classifier fc128 features of Fashion-MNIST train vs test (10k vs
@@ -12,6 +13,10 @@ TF-Inception pool3 features of that run -- with the time of the Fréchet step al
 ``frechet-parts``: the 2048-d full-rank Fréchet step on the CPU and its LAPACK parts (Cholesky ``potrf``,
 ``sygst`` forming Lᵀ Σ2 L, ``syevd`` eigenvalues), best of 5 per round, for several rounds: the spread
 between rounds is the machine's noise.
+
+``allocator``: the Inception forward (uint8 28x28 Fashion-MNIST images, TF1 resize, channels-last) in
+two fresh processes, with glibc's default malloc and with :func:`gankit.runtime.keep_freed_memory` (which
+the ``gankit`` command applies): images/s, CPU user and system time and minor page faults.
 
 ``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders, then times
 ``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B`` on them, same device.
@@ -155,6 +160,36 @@ def run_end_to_end(args) -> None:
           "cpu_count": os.cpu_count()})
 
 
+ALLOCATOR_PROBE = """
+import json, resource, sys, time, torch
+from gankit.data import load_dataset
+from gankit.metrics.features import images_to_uint8, make_extractor
+from gankit.runtime import keep_freed_memory
+n, batch_size = int(sys.argv[1]), int(sys.argv[2])
+kept = keep_freed_memory()
+extractor = make_extractor("inception")
+images = images_to_uint8(load_dataset("fashion-mnist", split="test").samples[:n])
+extractor(images[:batch_size])                                      # warm-up batch, not timed
+before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+for i in range(0, n, batch_size):
+    extractor(images[i:i + batch_size])
+seconds, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"keep_freed_memory": kept, "images_per_second": round(n / seconds, 2),
+                  "user_seconds": round(after.ru_utime - before.ru_utime, 1),
+                  "system_seconds": round(after.ru_stime - before.ru_stime, 1),
+                  "minor_page_faults": after.ru_minflt - before.ru_minflt}))
+"""
+
+
+def run_allocator(args) -> None:
+    for keep in ("0", "1"):
+        environment = {**os.environ, "GANKIT_KEEP_FREED_MEMORY": keep}
+        output = subprocess.run([sys.executable, "-W", "ignore", "-c", ALLOCATOR_PROBE, str(args.n),
+                                 str(args.batch_size)], check=True, capture_output=True, text=True, env=environment)
+        emit({"bench": "allocator", "n": args.n, "batch_size": args.batch_size, "threads": torch.get_num_threads(),
+              **json.loads(output.stdout)})
+
+
 def run_frechet_parts(args) -> None:
     from scipy.linalg import lapack
     generator = torch.Generator().manual_seed(0)
@@ -177,7 +212,7 @@ def run_frechet_parts(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("frechet", "frechet-parts", "end-to-end"))
+    parser.add_argument("what", choices=("frechet", "frechet-parts", "end-to-end", "allocator"))
     parser.add_argument("--pytorch-fid-python", default=PYTORCH_FID_PYTHON)
     parser.add_argument("--inception-n", type=int, default=1000,
                         help="n of cached Inception features of the train-vs-test run (0: skip)")
@@ -187,7 +222,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7, help="rounds of best-of-5 for frechet-parts")
     args = parser.parse_args()
-    {"frechet": run_frechet, "frechet-parts": run_frechet_parts, "end-to-end": run_end_to_end}[args.what](args)
+    {"frechet": run_frechet, "frechet-parts": run_frechet_parts, "end-to-end": run_end_to_end,
+     "allocator": run_allocator}[args.what](args)
 
 
 if __name__ == "__main__":

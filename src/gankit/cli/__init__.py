@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from ..errors import GankitError
+from ..runtime import keep_freed_memory
 
 COMMANDS = ["cmd_list", "cmd_train", "cmd_sample", "cmd_eval", "cmd_bench", "cmd_metrics"]
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()             # ~1.5x faster Inception on CPU: no page faults per batch (gankit.runtime)
     try:
         return int(args.func(args) or 0)
     except GankitError as error:

@@ -1,0 +1,36 @@
+"""Process-wide settings that the ``gankit`` command applies for speed (library users may call them too).
+
+glibc's malloc hands a freed block above its mmap threshold (adaptive, at most 32 MB) back to the kernel,
+and the next allocation of that size faults fresh zeroed pages in one by one. Convolutions at 299x299
+allocate such blocks on every batch: the FID Inception's activations are 50-300 MB at batch 50. On the
+2-core CPU of docs/benchmarks.md a third of the Inception's CPU time went to those page faults (system
+time), and :func:`keep_freed_memory` took its forward from about 10.5 to 16 images/s at batch 50
+(``python benchmarks/bench_fid.py allocator``). The price: freed memory stays with the process until it
+exits, so its footprint stays at its peak. That suits a command that exits when done, so ``gankit``
+calls it at start; ``GANKIT_KEEP_FREED_MEMORY=0`` turns it off.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+M_TRIM_THRESHOLD = -1        # mallopt parameters (glibc's malloc.h)
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 1 << 30     # blocks of 1 GiB and more still come from (and go back to) mmap
+TRIM_THRESHOLD = (1 << 31) - 1
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc keep freed memory for reuse; True when it took effect (False: not glibc, or opted out)."""
+    if os.environ.get("GANKIT_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.gnu_get_libc_version         # glibc only: musl & co. accept mallopt but ignore it
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

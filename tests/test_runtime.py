@@ -1,0 +1,39 @@
+"""gankit.runtime.keep_freed_memory: large freed blocks are reused instead of faulted in again (glibc)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import resource, torch
+from gankit.runtime import keep_freed_memory
+kept = keep_freed_memory()
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(4):
+        torch.ones(25_000_000).sum()          # a 100 MB block, freed again each time
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+faults()                                      # the heap grows to its peak once
+print(kept, faults())
+"""
+
+
+def probe(keep: str) -> tuple[bool, int]:
+    environment = {**os.environ, "GANKIT_KEEP_FREED_MEMORY": keep}
+    output = subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True, text=True,
+                            env=environment).stdout.split()
+    return output[0] == "True", int(output[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning")
+def test_freed_blocks_are_reused_without_page_faults():
+    kept, faults_kept = probe("1")
+    if not kept:
+        pytest.skip("not glibc: mallopt is not honoured here")
+    default, faults_default = probe("0")
+    assert not default                                            # the opt-out is honoured
+    assert faults_default > 4 * 20_000                            # each 100 MB block faulted in again
+    assert faults_kept < 1_000                                    # reused: (almost) no page faults
