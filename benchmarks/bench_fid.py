@@ -19,7 +19,8 @@ two fresh processes, with glibc's default malloc and with :func:`gankit.runtime.
 the ``gankit`` command applies): images/s, CPU user and system time and minor page faults.
 
 ``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders, then times
-``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B`` on them, same device.
+``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B`` on them, same device, and
+once more ``gankit fid`` with glibc's default malloc (``GANKIT_KEEP_FREED_MEMORY=0``).
 
 pytorch-fid runs in its own venv (it needs torchvision, never a gankit dependency):
     python -m venv /work/venv-pytorch-fid
@@ -95,7 +96,8 @@ def compare_frechet(label: str, stats_a: FeatureStats, stats_b: FeatureStats, py
           "gankit_fid": ours, "pytorch_fid_fid": reference["fid"],
           "relative_difference": abs(ours - reference["fid"]) / abs(reference["fid"]),
           "gankit_seconds": round(seconds, 4), "gankit_from_mu_sigma_only_seconds": round(sigma_only, 4),
-          "low_rank_path": stats_a.factor is not None and stats_b.factor is not None, "pytorch_fid_sqrtm_seconds": round(reference["seconds"], 3),
+          "low_rank_path": stats_a.factor is not None and stats_b.factor is not None,
+          "pytorch_fid_sqrtm_seconds": round(reference["seconds"], 3),
           "threads": torch.get_num_threads()})
 
 
@@ -134,9 +136,9 @@ def install_weights_for_pytorch_fid() -> Path:
     return destination
 
 
-def timed(command: list[str]) -> tuple[float, str]:
+def timed(command: list[str], **environment: str) -> tuple[float, str]:
     start = time.perf_counter()
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    result = subprocess.run(command, check=True, capture_output=True, text=True, env={**os.environ, **environment})
     return time.perf_counter() - start, result.stdout
 
 
@@ -150,13 +152,16 @@ def run_end_to_end(args) -> None:
     pytorch_value = float(pytorch_out.strip().split()[-1])
     ours_seconds, ours_out = timed(gankit + ["--protocol", "pytorch-fid"])
     tf_seconds, tf_out = timed(gankit)
+    default_malloc_seconds, default_out = timed(gankit + ["--protocol", "pytorch-fid"], GANKIT_KEEP_FREED_MEMORY="0")
     ours, tf = json.loads(ours_out), json.loads(tf_out)
+    assert json.loads(default_out)["fid"] == ours["fid"]
     emit({"bench": "end-to-end", "n_a": args.n, "n_b": args.n, "device": args.device, "batch_size": args.batch_size,
           "pytorch_fid_seconds": round(pytorch_seconds, 1), "pytorch_fid_fid": pytorch_value,
           "gankit_pytorch_fid_protocol_seconds": round(ours_seconds, 1), "gankit_pytorch_fid_protocol_fid": ours["fid"],
           "relative_difference": abs(ours["fid"] - pytorch_value) / pytorch_value,
           "speedup": round(pytorch_seconds / ours_seconds, 2),
           "gankit_tf_inception_seconds": round(tf_seconds, 1), "gankit_tf_inception_fid": tf["fid"],
+          "gankit_pytorch_fid_protocol_glibc_default_malloc_seconds": round(default_malloc_seconds, 1),
           "cpu_count": os.cpu_count()})
 
 
