@@ -13,10 +13,11 @@ from gankit.runtime import keep_freed_memory
 kept = keep_freed_memory()
 def faults():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(4):
+    for _ in range(8):
         torch.ones(25_000_000).sum()          # a 100 MB block, freed again each time
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-faults()                                      # the heap grows to its peak once
+faults()                                      # the heap grows to its peak (may take a round or two)
+faults()
 print(kept, faults())
 """
 
@@ -35,5 +36,6 @@ def test_freed_blocks_are_reused_without_page_faults():
         pytest.skip("not glibc: mallopt is not honoured here")
     default, faults_default = probe("0")
     assert not default                                            # the opt-out is honoured
-    assert faults_default > 4 * 20_000                            # each 100 MB block faulted in again
-    assert faults_kept < 1_000                                    # reused: (almost) no page faults
+    block = 100_000_000 // 4096                                   # pages in one 100 MB block
+    assert faults_default > 7 * block                             # faulted in again every time
+    assert faults_kept < 2 * block                                # reused (a late heap growth at most)
