@@ -1,4 +1,4 @@
-"""gankit.runtime.keep_freed_memory: large freed blocks are reused instead of faulted in again (glibc)."""
+"""gankit.runtime: devices by name (one-line errors); glibc keeps freed blocks for reuse (no page faults)."""
 from __future__ import annotations
 
 import os
@@ -39,3 +39,28 @@ def test_freed_blocks_are_reused_without_page_faults():
     block = 100_000_000 // 4096                                   # pages in one 100 MB block
     assert faults_default > 7 * block                             # faulted in again every time
     assert faults_kept < 2 * block                                # reused (a late heap growth at most)
+
+
+def test_devices_by_name_and_one_line_errors(tmp_path, capsys):
+    import torch
+
+    from gankit.cli import main
+    from gankit.errors import GankitError
+    from gankit.metrics.fid import FeatureStats
+    from gankit.runtime import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(GankitError, match="unknown device 'gpu'; use cpu, cuda or cuda:N"):
+        resolve_device("gpu")
+    if torch.cuda.is_available():
+        with pytest.raises(GankitError, match="CUDA device"):
+            resolve_device(f"cuda:{torch.cuda.device_count()}")
+        return
+    with pytest.raises(GankitError, match="CUDA is not available here .*use --device cpu"):
+        resolve_device("cuda:0")
+    for name in ("a", "b"):        # two statistics files: the device is the only thing that can fail
+        FeatureStats.from_features(torch.randn(8, 3, dtype=torch.float64), "test").save(tmp_path / f"{name}.npz")
+    assert main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--device", "cuda", "--json"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("gankit: error: device 'cuda' requested") and len(error.splitlines()) == 1

@@ -8,6 +8,7 @@ from .errors import GankitError
 from .recipes.base import GAN
 from .recipes.factory import create
 from .registry import DATASETS, METRICS, MODELS, OBJECTIVES, REGULARIZERS
+from .runtime import resolve_device
 from .training import checkpoint as ckpt
 
 
@@ -48,7 +49,7 @@ def load(run: str | Path, checkpoint: str | Path | None = None, device: str = "c
     gan.load_recipe_state(payload["recipe_state"])
     gan.config = TrainConfig.from_dict(payload["config"])
     gan.step = int(payload["step"])
-    return gan.to(device).eval()
+    return gan.to(resolve_device(device)).eval()
 
 
 def run_config(run: str | Path) -> TrainConfig:

@@ -1,4 +1,9 @@
-"""Process-wide settings that the ``gankit`` command applies for speed (library users may call them too).
+"""Where and how gankit runs: the device by name, and process-wide settings for speed.
+
+:func:`resolve_device` turns ``--device`` values into a torch device, with a one-line error when the
+device is not usable here (a CPU-only torch asked for ``cuda``, a GPU index that does not exist).
+
+The ``gankit`` command also applies process-wide settings for speed (library users may call them too).
 
 glibc's malloc hands a freed block above its mmap threshold (adaptive, at most 32 MB) back to the kernel,
 and the next allocation of that size faults fresh zeroed pages in one by one. Convolutions at 299x299
@@ -15,6 +20,10 @@ import ctypes
 import ctypes.util
 import os
 import sys
+
+import torch
+
+from .errors import GankitError
 
 M_TRIM_THRESHOLD = -1        # mallopt parameters (glibc's malloc.h)
 M_MMAP_THRESHOLD = -3
@@ -34,3 +43,23 @@ def keep_freed_memory() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def resolve_device(name: str | torch.device | None = None) -> torch.device:
+    """``None``: cuda when available, else cpu. Otherwise the named device, if this machine has it."""
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError):
+        raise GankitError(f"unknown device '{name}'; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GankitError(f"device '{name}' requested but CUDA is not available here (torch "
+                              f"{torch.__version__}); use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise GankitError(f"device '{name}' requested but this machine has {torch.cuda.device_count()} "
+                              "CUDA device(s); use cuda:0 .. cuda:N-1")
+    elif device.type == "mps" and not (torch.backends.mps.is_available()):
+        raise GankitError(f"device '{name}' requested but MPS is not available here; use --device cpu")
+    return device

@@ -25,6 +25,7 @@ from ..metrics.inception_score import inception_score
 from ..metrics.kid import kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
 from ..metrics.sources import source_features, source_stats
+from ..runtime import resolve_device
 
 
 def _add_common(parser, backends=BACKENDS) -> None:
@@ -73,10 +74,8 @@ def register(subparsers) -> None:
     pr.set_defaults(func=run_pr)
 
 
-def _device(args) -> str:
-    if args.device:
-        return args.device
-    return "cuda" if torch.cuda.is_available() else "cpu"
+def _device(args) -> torch.device:
+    return resolve_device(args.device)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from ..errors import GankitError
 from ..imaging import to_uint8
+from ..runtime import resolve_device
 
 INCEPTION_SIZE = 299
 PROTOCOLS = ("tf-inception", "pytorch-fid")
@@ -118,7 +119,7 @@ class InceptionFeatures(FeatureExtractor):
         if protocol not in PROTOCOLS:
             raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         model = model.to(self.device) if model is not None else load_inception(weights, self.device)
         # channels-last runs oneDNN/cuDNN's faster convolutions (~1.5x on CPU); values stay within
         # float32 rounding of the plain layout and still independent of the batch size.
@@ -142,7 +143,7 @@ class MnistClassifierFeatures(FeatureExtractor):
 
     def __init__(self, device: str | torch.device = "cpu", weights=None):
         from .mnist_classifier import load_mnist_classifier
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.model = load_mnist_classifier(weights, self.device)
         self.name = "mnist-classifier-fc128"
         self.logits_name = "mnist-classifier-logits-10"

@@ -31,16 +31,13 @@ import numpy as np
 import torch
 
 from ..errors import GankitError
+from ..runtime import resolve_device
 
 NEGATIVE_TOLERANCE = 1e-6
 
 
 class RankDeficientCovarianceWarning(UserWarning):
     """Fewer samples than feature dimensions: the covariance is singular and FID is biased upwards."""
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _inner_eigenvalues_lapack(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
@@ -115,7 +112,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None
 
     ``factor1``/``factor2``: optional low-rank factors of the covariances (see :func:`trace_sqrt_product`).
     """
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     mu1, mu2 = (np.asarray(mu, dtype=np.float64).reshape(-1) for mu in (mu1, mu2))
     sigma1, sigma2 = (np.ascontiguousarray(np.atleast_2d(np.asarray(sigma, dtype=np.float64)))
                       for sigma in (sigma1, sigma2))

@@ -14,6 +14,7 @@ from ..errors import GankitError, TrainingDiverged
 from ..recipes.base import GAN
 from ..recipes.factory import create
 from ..registry import DATASETS
+from ..runtime import resolve_device
 from . import checkpoint as ckpt
 from .hooks import Hook, default_hooks
 
@@ -30,12 +31,6 @@ def build_gan(config: TrainConfig, data: TensorData) -> GAN:
                   **config.recipe_overrides())
 
 
-def pick_device(name: str) -> torch.device:
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GankitError(f"device '{name}' requested but CUDA is not available; use --device cpu")
-    return torch.device(name)
-
-
 class Trainer:
     """Trains ``config.model`` on ``config.data`` into ``out_dir``; ``resume=True`` continues from the
     latest checkpoint there (to ``config.steps`` total steps)."""
@@ -44,7 +39,7 @@ class Trainer:
                  hooks: list[Hook] | None = None, progress: bool = True, data: TensorData | None = None):
         self.config = config
         self.out_dir = Path(out_dir)
-        self.device = pick_device(config.device)
+        self.device = resolve_device(config.device)
         self.data = data if data is not None else load_training_data(config)
         torch.manual_seed(config.seed)                 # net initialisation and dropout
         self.gan = build_gan(config, self.data).to(self.device)
