@@ -30,6 +30,11 @@ def test_list_shows_models_and_datasets(capsys):
     (["train", "mlp-gan", "--data", "ring8", "--set", "nonsense"], "--set expects key=value"),
     (["sample", "{tmp}/missing"], "no run folder or checkpoint at {tmp}/missing"),
     (["train", "dcgan", "--data", "image-folder:{tmp}", "--out", "{tmp}/x"], "{tmp}"),
+    (["fid", "{tmp}", "{tmp}", "--num", "-3"], "--num must be a positive number of images, got -3"),
+    (["fid", "{tmp}", "{tmp}", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["kid", "{tmp}", "{tmp}", "--subsets", "0"], "KID needs at least 1 subset of at least 2 samples"),
+    (["is", "{tmp}", "--splits", "0"], "the Inception Score needs at least 1 split, got 0"),
+    (["fid", "{tmp}", "{tmp}", "--device", "gpu"], "unknown device 'gpu'"),
 ])
 def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]

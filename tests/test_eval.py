@@ -57,3 +57,5 @@ def test_eval_quiet_and_bad_metric_name(run, capsys):
     assert main(["eval", str(run), "--metric", "fdi"]) == 2
     error = capsys.readouterr().err.strip()
     assert "fdi" in error and "fid-mnist" in error and len(error.splitlines()) == 1
+    assert main(["eval", str(run), "--metric", METRIC, "--batch-size", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "gankit: error: --batch-size must be at least 1, got 0"

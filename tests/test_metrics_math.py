@@ -214,6 +214,16 @@ def test_kid_near_zero_for_one_distribution_and_positive_for_two():
     assert shifted["kid"] > 10 * shifted["kid_std"] > 0
 
 
+def test_kid_and_is_refuse_empty_options_instead_of_nan():
+    features = torch.randn(10, 4)
+    with pytest.raises(GankitError, match="got 0 subsets of 5"):
+        kernel_inception_distance(features, features, num_subsets=0, subset_size=5)
+    with pytest.raises(GankitError, match="got 3 subsets of 1"):
+        kernel_inception_distance(features, features, num_subsets=3, subset_size=1)
+    with pytest.raises(GankitError, match="at least 1 split, got 0"):
+        inception_score(torch.randn(10, 5), splits=0)
+
+
 # --------------------------------------------------------------------------- precision / recall / density / coverage
 
 REAL = torch.tensor([[0.0], [1.0], [3.0], [10.0]])

@@ -21,8 +21,8 @@ import torch
 from ..errors import GankitError
 from ..metrics.features import BACKENDS, PROTOCOLS, make_extractor
 from ..metrics.fid import fid_from_stats
-from ..metrics.inception_score import inception_score
-from ..metrics.kid import kernel_inception_distance
+from ..metrics.inception_score import check_splits, inception_score
+from ..metrics.kid import check_kid_options, kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
 from ..metrics.sources import source_features, source_stats
 from ..runtime import resolve_device
@@ -142,6 +142,7 @@ def run_fid(args) -> int:
 
 @_with_warnings
 def run_is(args) -> int:
+    check_splits(args.splits)                  # bad options fail before any network runs
     backend = args.backend
     if backend == "auto":
         backend = "inception"
@@ -166,6 +167,7 @@ def run_is(args) -> int:
 
 @_with_warnings
 def run_kid(args) -> int:
+    check_kid_options(args.subsets, args.subset_size)
     extractors = _Extractors(args)
     features_a = _features(args, args.source_a, extractors)
     features_b = _features(args, args.source_b, extractors)

@@ -14,10 +14,16 @@ import torch
 from ..errors import GankitError
 
 
+def check_splits(splits: int) -> None:
+    if splits < 1:
+        raise GankitError(f"the Inception Score needs at least 1 split, got {splits} (--splits; papers use 10)")
+
+
 def inception_score(logits, splits: int = 10) -> dict:
     """{"is": mean over splits, "is_std": std over splits (population std, as numpy's), "splits"}."""
     logits = torch.as_tensor(logits).double()
     n = logits.shape[0]
+    check_splits(splits)
     if n < splits:
         raise GankitError(f"the Inception Score needs at least {splits} samples (one per split), got {n}")
     log_probs = torch.log_softmax(logits, dim=1)

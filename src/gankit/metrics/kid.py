@@ -30,6 +30,12 @@ def mmd2_unbiased(x: torch.Tensor, y: torch.Tensor) -> float:
     return float(within - 2 * k_xy.sum() / (m * m))
 
 
+def check_kid_options(num_subsets: int, subset_size: int) -> None:
+    if num_subsets < 1 or subset_size < 2:
+        raise GankitError(f"KID needs at least 1 subset of at least 2 samples; got {num_subsets} subsets "
+                          f"of {subset_size} (--subsets, --subset-size)")
+
+
 def kernel_inception_distance(real_features, fake_features, num_subsets: int = 100, subset_size: int = 1000,
                               seed: int = 0) -> dict:
     """{"kid": mean MMD², "kid_std": std over subsets, "subset_size", "num_subsets"} in float64."""
@@ -37,6 +43,7 @@ def kernel_inception_distance(real_features, fake_features, num_subsets: int = 1
     fake = torch.as_tensor(fake_features).double()
     if real.shape[1] != fake.shape[1]:
         raise GankitError(f"KID needs features of one backend; got {real.shape[1]}-d and {fake.shape[1]}-d")
+    check_kid_options(num_subsets, subset_size)
     size = min(subset_size, real.shape[0], fake.shape[0])
     if size < 2:
         raise GankitError(f"KID needs at least 2 samples per side, got {real.shape[0]} and {fake.shape[0]}")

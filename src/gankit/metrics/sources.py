@@ -224,9 +224,18 @@ def run_samples(path: Path, num: int, seed: int = 0, batch_size: int = 100, devi
         return gan.generate(num, None, rng=rng, batch_size=batch_size).cpu()
 
 
+def check_counts(num: int | None, batch_size: int) -> None:
+    """One-line errors for image counts that would otherwise slice oddly (a negative ``num``) or crash."""
+    if num is not None and num < 1:
+        raise GankitError(f"--num must be a positive number of images, got {num}")
+    if batch_size < 1:
+        raise GankitError(f"--batch-size must be at least 1, got {batch_size}")
+
+
 def source_features(source: str, extractor: FeatureExtractor, *, num: int | None = None, batch_size: int = 50,
                     progress: bool = False, seed: int = 0) -> Features:
     """Features of a folder, run/checkpoint or dataset source (not of a ``.npz``: that holds only stats)."""
+    check_counts(num, batch_size)
     path = Path(source).expanduser()
     if source.endswith(".npz"):
         raise GankitError(f"{source} holds only FID statistics; KID, IS and precision/recall need images "
@@ -248,6 +257,7 @@ def source_features(source: str, extractor: FeatureExtractor, *, num: int | None
 def source_stats(source: str, extractor_factory, *, num: int | None = None, batch_size: int = 50,
                  progress: bool = False, seed: int = 0) -> FeatureStats:
     """FID statistics of any source; ``extractor_factory()`` builds the network only when needed."""
+    check_counts(num, batch_size)
     path = Path(source).expanduser()
     if source.endswith(".npz"):
         if not path.is_file():

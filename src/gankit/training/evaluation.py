@@ -7,12 +7,14 @@ import torch
 
 from ..config import TrainConfig
 from ..metrics.context import EvalContext
+from ..metrics.sources import check_counts
 from ..registry import METRICS, DATASETS
 
 
 def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, batch_size: int = 100,
              run_dir: Path | None = None, classifier_path: Path | None = None, progress: bool = False) -> dict:
     METRICS.entry(metric)                               # unknown name: one line listing the valid ones
+    check_counts(num, batch_size)
     rng = torch.Generator(device=gan.device()).manual_seed(seed)
 
     def sample(n, labels=None):
