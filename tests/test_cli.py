@@ -23,6 +23,9 @@ def test_list_shows_models_and_datasets(capsys):
     assert {"gan", "dcgan", "mlp-gan"} <= set(json.loads(out)["models"])
 
 
+TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
+
+
 @pytest.mark.parametrize("argv,message", [
     (["train", "dcgann", "--data", "ring8"], "unknown model 'dcgann'; valid models: "),
     (["train", "mlp-gan", "--data", "ring9"], "unknown dataset 'ring9'; valid datasets: "),
@@ -35,6 +38,11 @@ def test_list_shows_models_and_datasets(capsys):
     (["kid", "{tmp}", "{tmp}", "--subsets", "0"], "KID needs at least 1 subset of at least 2 samples"),
     (["is", "{tmp}", "--splits", "0"], "the Inception Score needs at least 1 split, got 0"),
     (["fid", "{tmp}", "{tmp}", "--device", "gpu"], "unknown device 'gpu'"),
+    (TRAIN_RING8 + ["--steps", "0"], "steps must be an integer >= 1, got 0"),
+    (TRAIN_RING8 + ["--batch-size", "-4"], "batch_size must be an integer >= 1, got -4"),
+    (TRAIN_RING8 + ["--lr-g", "-1"], "lr_g must be a positive learning rate, got -1.0"),
+    (TRAIN_RING8 + ["--set", "n_critic=0"], "n_critic must be an integer >= 1, got 0"),
+    (TRAIN_RING8 + ["--set", "ema_decay=1"], "ema_decay must be in [0, 1), got 1"),
 ])
 def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]

@@ -31,8 +31,8 @@ class TrainConfig:
     channels: Optional[int] = None
     labels_per_class: Optional[int] = None   # semi-supervised: keep this many labels per class (rest −1)
     ema_decay: float = 0.999                 # with ramp-up min(decay, (1+t)/(10+t))
-    log_every: int = 10
-    sample_every: int = 100
+    log_every: int = 10                      # these four: 0 turns the hook off (0 checkpoints: no
+    sample_every: int = 100                  # resume, sample or eval of the run later)
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
     eval_every: int = 0                      # 0: no metric during training
@@ -40,6 +40,22 @@ class TrainConfig:
     eval_num: int = 1000
     device: str = "cpu"
     model_args: dict = field(default_factory=dict)   # extra builder options (width, latent_dim, ...)
+
+    def __post_init__(self):
+        """One-line errors for values no run can use (they used to crash deep in torch, or train nothing)."""
+        at_least = {"steps": 1, "batch_size": 1, "keep_checkpoints": 1, "eval_num": 2, "log_every": 0,
+                    "sample_every": 0, "checkpoint_every": 0, "eval_every": 0, "n_critic": 1, "image_size": 1,
+                    "channels": 1, "labels_per_class": 0}
+        for key, minimum in at_least.items():
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < minimum):
+                raise GankitError(f"{key} must be an integer >= {minimum}, got {value!r}")
+        for key in ("lr_g", "lr_d"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise GankitError(f"{key} must be a positive learning rate, got {value!r}")
+        if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
+            raise GankitError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
 
     def recipe_overrides(self) -> dict:
         """Options for gankit.create: model_args + the training hparams the user set."""
