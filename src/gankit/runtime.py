@@ -8,9 +8,9 @@ The ``gankit`` command also applies process-wide settings for speed (library use
 glibc's malloc hands a freed block above its mmap threshold (adaptive, at most 32 MB) back to the kernel,
 and the next allocation of that size faults fresh zeroed pages in one by one. Convolutions at 299x299
 allocate such blocks on every batch: the FID Inception's activations are 50-300 MB at batch 50. On the
-2-core CPU of docs/benchmarks.md a third of the Inception's CPU time went to those page faults (system
-time), and :func:`keep_freed_memory` took its forward from about 10.5 to 16 images/s at batch 50
-(``python benchmarks/bench_fid.py allocator``). The price: freed memory stays with the process until it
+2-core CPU of docs/benchmarks.md over a quarter of the Inception's CPU time went to those page faults
+(system time), and :func:`keep_freed_memory` took its forward from 8.7 to 14.3 images/s at batch 50
+(``python benchmarks/bench_fid.py allocator --n 400``). The price: freed memory stays with the process until it
 exits, so its footprint stays at its peak. That suits a command that exits when done, so ``gankit``
 calls it at start; ``GANKIT_KEEP_FREED_MEMORY=0`` turns it off.
 """
@@ -60,6 +60,6 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise GankitError(f"device '{name}' requested but this machine has {torch.cuda.device_count()} "
                               "CUDA device(s); use cuda:0 .. cuda:N-1")
-    elif device.type == "mps" and not (torch.backends.mps.is_available()):
+    elif device.type == "mps" and not torch.backends.mps.is_available():
         raise GankitError(f"device '{name}' requested but MPS is not available here; use --device cpu")
     return device
