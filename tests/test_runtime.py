@@ -64,3 +64,22 @@ def test_devices_by_name_and_one_line_errors(tmp_path, capsys):
     assert main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--device", "cuda", "--json"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("gankit: error: device 'cuda' requested") and len(error.splitlines()) == 1
+
+
+def test_draws_come_from_the_generator_device_then_move():
+    """A CPU generator drives draws for any target device, with the CPU's numbers (the meta device stands in
+    for CUDA here: torch draws nothing on it, so only a draw made on the CPU advances the generator)."""
+    import torch
+
+    import gankit
+    from gankit import draws
+
+    for draw, args in ((draws.randn, ((3, 4),)), (draws.rand, ((3, 4),)), (draws.randint, (7, (5,)))):
+        on_cpu, moved = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+        expected = draw(*args, on_cpu, "cpu")
+        result = draw(*args, moved, "meta")
+        assert result.device.type == "meta" and result.shape == expected.shape
+        assert torch.equal(moved.get_state(), on_cpu.get_state())
+    gan = gankit.create("mlp-gan")
+    latent = gan.sample_latent(4, torch.Generator().manual_seed(2))
+    assert torch.equal(latent, torch.randn(4, gan.latent_dim, generator=torch.Generator().manual_seed(2)))

@@ -40,8 +40,9 @@ def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *
     return Trainer(config, out_dir, resume=resume, progress=progress).run()
 
 
-def load(run: str | Path, checkpoint: str | Path | None = None, device: str = "cpu") -> GAN:
-    """A trained GAN (weights, EMA generator, config) from a run folder or a checkpoint file."""
+def load(run: str | Path, checkpoint: str | Path | None = None, device: str | None = "cpu") -> GAN:
+    """A trained GAN (weights, EMA generator, config) from a run folder or a checkpoint file, on ``device``
+    (``None``: cuda when available)."""
     payload = ckpt.load_checkpoint(Path(checkpoint) if checkpoint else Path(run))
     build_args = dict(payload["build_args"])
     gan = create(build_args.pop("name"), **build_args)
@@ -60,7 +61,7 @@ def run_config(run: str | Path) -> TrainConfig:
 
 
 def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, batch_size: int = 100,
-             device: str = "cpu", classifier_path: str | Path | None = None, progress: bool = False) -> dict:
+             device: str | None = None, classifier_path: str | Path | None = None, progress: bool = False) -> dict:
     from .training.evaluation import evaluate as evaluate_gan
     gan = load(run, device=device)
     classifier = Path(classifier_path) if classifier_path else None

@@ -12,7 +12,7 @@ def register(subparsers):
     parser.add_argument("--num", type=int, default=1000, help="number of generated samples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--classifier", default=None, help="MNIST classifier weights (default: ccexam's file)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per metric")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -41,7 +41,7 @@ def run(args):
         if not 0 <= args.class_id < gan.num_classes:
             raise GankitError(f"--class must be in 0..{gan.num_classes - 1}, got {args.class_id}")
         labels = torch.full((args.num,), args.class_id, dtype=torch.long)
-    rng = torch.Generator(device=gan.device()).manual_seed(args.seed)
+    rng = torch.Generator().manual_seed(args.seed)
     samples = gan.generate(args.num, labels, rng=rng, ema=not args.raw)
     save_png(render_samples(samples), args.out)
     print(f"wrote {args.num} samples of {gan.build_args['name']} (step {gan.step}) to {args.out}")
@@ -50,7 +50,7 @@ def run(args):
 def write_traversal(gan, args):
     if not callable(getattr(gan, "traversal", None)):
         raise GankitError(f"--traverse needs a model with latent codes (infogan); '{gan.build_args['name']}' has none")
-    rng = torch.Generator(device=gan.device()).manual_seed(args.seed)
+    rng = torch.Generator().manual_seed(args.seed)
     images, columns = gan.traversal(args.traverse, rows=args.rows, rng=rng, ema=not args.raw)
     save_png(render_samples(images, columns=columns), args.out)
     print(f"wrote a {args.rows}x{columns} traversal of code {args.traverse} of {gan.build_args['name']} "

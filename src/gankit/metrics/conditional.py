@@ -186,7 +186,7 @@ def infogan_purity_metric(ctx: EvalContext) -> dict:
     n = _check_num_samples(ctx, "infogan-purity")
     classifier = _classifier_for(ctx, "infogan-purity")
     codes = torch.arange(n) % gan.categories
-    latent = gan.sample_latent(n, torch.Generator(device=gan.device()).manual_seed(ctx.seed), categories=codes)
+    latent = gan.sample_latent(n, torch.Generator().manual_seed(ctx.seed), categories=codes)
     images = gan.generate(n, latent=latent, batch_size=max(ctx.batch_size, 1))
     predicted = _predict(ctx, classifier, images)
     purity = categorical_code_purity(predicted, codes, gan.categories)

@@ -219,7 +219,7 @@ def run_samples(path: Path, num: int, seed: int = 0, batch_size: int = 100, devi
     from ..api import load
     gan = load(path.parent if path.is_file() else path, checkpoint=path if path.is_file() else None,
                device=device)
-    rng = torch.Generator(device=gan.device()).manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         return gan.generate(num, None, rng=rng, batch_size=batch_size).cpu()
 

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
+from .. import draws
 from ..errors import GankitError
 from .penalties import discriminator_scores, uniform_like
 
@@ -21,8 +22,7 @@ def _require_images(samples: torch.Tensor, what: str) -> None:
 
 
 def _random_integers(low: int, high: int, count: int, generator: Optional[torch.Generator], device):
-    source = generator.device if generator is not None else device
-    return torch.randint(low, high + 1, (count,), generator=generator, device=source).to(device)
+    return draws.randint(high + 1 - low, (count,), generator, device) + low
 
 
 def flip_and_translate(images: torch.Tensor, generator: Optional[torch.Generator] = None,

@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 
 import torch
 
+from .. import draws
 from .autoencoder import energies
 
 
@@ -23,9 +24,7 @@ def discriminator_scores(outputs) -> torch.Tensor:
 
 def uniform_like(reference: torch.Tensor, shape, generator: Optional[torch.Generator]) -> torch.Tensor:
     """U[0, 1) of ``shape`` drawn from ``generator`` (on its device), moved to ``reference``'s device/dtype."""
-    device = generator.device if generator is not None else reference.device
-    draw = torch.rand(tuple(shape), generator=generator, device=device)
-    return draw.to(device=reference.device, dtype=reference.dtype)
+    return draws.rand(shape, generator, reference.device).to(dtype=reference.dtype)
 
 
 def input_gradients(discriminator, samples: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from .. import draws
 from ..errors import GankitError
 from ..objectives import check_compatible, clip_parameters_, discriminator_scores
 from ..objectives.base import Objective
@@ -123,12 +124,12 @@ class GAN(nn.Module):
         return next(self.parameters()).device
 
     def sample_latent(self, n: int, rng: Optional[torch.Generator] = None) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, generator=rng, device=self.device())
+        return draws.randn((n, self.latent_dim), rng, self.device())
 
     def sample_labels(self, n: int, rng: Optional[torch.Generator] = None) -> Optional[torch.Tensor]:
         if not self.conditional:
             return None
-        return torch.randint(self.num_classes, (n,), generator=rng, device=self.device())
+        return draws.randint(self.num_classes, (n,), rng, self.device())
 
     def run_generator(self, net: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor]):
         return net(z)

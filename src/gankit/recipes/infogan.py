@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import draws
 from ..errors import GankitError
 from ..nets import DCGANGenerator
 from ..nets.blocks import Reshape, dcgan_init
@@ -47,9 +48,9 @@ class InfoGAN(MultiHeadGAN):
     def sample_latent(self, n, rng=None, categories=None):
         """z ~ N(0, I), c_cat ~ uniform over K (or the given ids), c_cont ~ U(−1, 1)."""
         device = self.device()
-        noise = torch.randn(n, self.noise_dim, generator=rng, device=device)
-        drawn = torch.randint(self.categories, (n,), generator=rng, device=device)
-        continuous = torch.rand(n, self.continuous, generator=rng, device=device) * 2 - 1
+        noise = draws.randn((n, self.noise_dim), rng, device)
+        drawn = draws.randint(self.categories, (n,), rng, device)
+        continuous = draws.rand((n, self.continuous), rng, device) * 2 - 1
         return self.compose_latent(noise, drawn if categories is None else categories.to(device), continuous)
 
     def draw_fakes(self, n, rng):
@@ -88,7 +89,7 @@ class InfoGAN(MultiHeadGAN):
             raise GankitError(f"unknown InfoGAN code '{code}'; this model's codes: {', '.join(self.code_names())}")
         if rows < 1 or steps < 2:
             raise GankitError(f"a traversal needs at least 1 row and 2 steps, got rows={rows}, steps={steps}")
-        noise = torch.randn(rows, self.noise_dim, generator=rng, device=self.device())
+        noise = draws.randn((rows, self.noise_dim), rng, self.device())
         columns = self.categories if code == "cat" else steps
         noise = noise.repeat_interleave(columns, dim=0)
         column = torch.arange(rows * columns, device=noise.device) % columns

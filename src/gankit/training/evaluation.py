@@ -15,7 +15,7 @@ def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, 
              run_dir: Path | None = None, classifier_path: Path | None = None, progress: bool = False) -> dict:
     METRICS.entry(metric)                               # unknown name: one line listing the valid ones
     check_counts(num, batch_size)
-    rng = torch.Generator(device=gan.device()).manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed)
 
     def sample(n, labels=None):
         return gan.generate(n, labels, rng=rng, batch_size=batch_size)

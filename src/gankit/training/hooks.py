@@ -76,7 +76,7 @@ class SampleGrid(Hook):
     def on_start(self, trainer):
         gan = trainer.gan
         num = self.num if gan.sample_shape and len(gan.sample_shape) == 3 else 2000
-        fixed_rng = torch.Generator(device=gan.device()).manual_seed(trainer.config.seed + 1)
+        fixed_rng = torch.Generator().manual_seed(trainer.config.seed + 1)
         self.latent = gan.sample_latent(num, fixed_rng)
         self.real_points = None if trainer.data.is_image else trainer.data.samples[:2000]
 
