@@ -62,7 +62,8 @@ class Trainer:
                 "model": self.gan.state_dict(),
                 "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
                 "recipe_state": self.gan.recipe_state(),
-                "rng": {"torch": torch.get_rng_state(), "batches": self.rng.get_state()}}
+                "rng": {"torch": torch.get_rng_state(), "batches": self.rng.get_state(),
+                        **({"cuda": torch.cuda.get_rng_state(self.device)} if self.device.type == "cuda" else {})}}
 
     def save_checkpoint(self, keep: int = 0) -> Path:
         bad = [name for name, p in self.gan.state_dict().items() if p.is_floating_point() and not torch.isfinite(p).all()]
@@ -83,6 +84,8 @@ class Trainer:
         self.gan.load_recipe_state(payload["recipe_state"])
         torch.set_rng_state(payload["rng"]["torch"])
         self.rng.set_state(payload["rng"]["batches"])
+        if "cuda" in payload["rng"] and self.device.type == "cuda":     # dropout etc. on the GPU
+            torch.cuda.set_rng_state(payload["rng"]["cuda"], self.device)
         self.step = int(payload["step"])
         self.last_checkpoint = Path(path)
 
