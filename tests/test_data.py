@@ -1,5 +1,4 @@
 """The data layer: IDX files, MNIST / Fashion-MNIST loading, image folders, 2-D mixtures."""
-import gzip
 import json
 import math
 import struct
