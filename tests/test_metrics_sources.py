@@ -172,3 +172,19 @@ def test_registered_metrics_compare_samples_with_training_data(tmp_path, monkeyp
     assert METRICS.build("kid-mnist", ctx)["metric"].startswith("kid_mnist-classifier-fc128_n20")
     assert METRICS.build("is-mnist", ctx)["value"] >= 1.0
     assert {"fid", "kid", "is", "pr"} <= set(METRICS.names())
+
+
+@needs_classifier
+def test_python_fid_matches_the_command_and_saves_statistics(tmp_path, capsys):
+    import gankit
+    save_pngs(digits(12, seed=1), tmp_path / "a")
+    save_pngs(digits(12, seed=2), tmp_path / "b")
+    result = gankit.fid(tmp_path / "a", tmp_path / "b", backend="mnist-classifier", batch_size=5,
+                        save_stats_a=tmp_path / "a.npz")
+    assert result["protocol"] == "mnist-classifier-fc128" and (result["n_a"], result["n_b"]) == (12, 12)
+    assert main(["fid", str(tmp_path / "a"), str(tmp_path / "b"), "--backend", "mnist-classifier", "--json",
+                 "--quiet", "--batch-size", "5"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
+    from_file = gankit.fid(tmp_path / "a.npz", tmp_path / "b", backend="mnist-classifier")
+    # mu/sigma alone of rank-deficient stats (12 < 128) take the eigen path, not the exact low-rank one
+    assert from_file["fid"] == pytest.approx(result["fid"], rel=1e-6) and from_file["n_a"] == 12

@@ -16,16 +16,13 @@ import json
 import sys
 import warnings
 
-import torch
-
 from ..errors import GankitError
-from ..metrics.features import BACKENDS, PROTOCOLS, make_extractor
-from ..metrics.fid import fid_from_stats
+from ..metrics.compare import LazyExtractor, fid
+from ..metrics.features import BACKENDS, PROTOCOLS
 from ..metrics.inception_score import check_splits, inception_score
 from ..metrics.kid import check_kid_options, kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
 from ..metrics.sources import source_features, source_stats
-from ..runtime import resolve_device
 
 
 def _add_common(parser, backends=BACKENDS) -> None:
@@ -46,12 +43,12 @@ def _add_common(parser, backends=BACKENDS) -> None:
 
 
 def register(subparsers) -> None:
-    fid = subparsers.add_parser("fid", help="Fréchet Inception Distance between two sources")
-    fid.add_argument("source_a", help="folder, .npz statistics, dataset name (NAME[@SPLIT]) or run")
-    fid.add_argument("source_b", nargs="?", help="the second source (omit with --save-stats)")
-    fid.add_argument("--save-stats", metavar="FILE.npz", help="write the first source's mu/sigma (pytorch-fid npz)")
-    _add_common(fid)
-    fid.set_defaults(func=run_fid)
+    fid_parser = subparsers.add_parser("fid", help="Fréchet Inception Distance between two sources")
+    fid_parser.add_argument("source_a", help="folder, .npz statistics, dataset name (NAME[@SPLIT]) or run")
+    fid_parser.add_argument("source_b", nargs="?", help="the second source (omit with --save-stats)")
+    fid_parser.add_argument("--save-stats", metavar="FILE.npz", help="write the first source's mu/sigma (pytorch-fid npz)")
+    _add_common(fid_parser)
+    fid_parser.set_defaults(func=run_fid)
 
     inception_score_parser = subparsers.add_parser("is", help="Inception Score of a source")
     inception_score_parser.add_argument("source_a", help="folder, dataset name (NAME[@SPLIT]) or run")
@@ -74,10 +71,6 @@ def register(subparsers) -> None:
     pr.set_defaults(func=run_pr)
 
 
-def _device(args) -> torch.device:
-    return resolve_device(args.device)
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"gankit: warning: {message}", file=sys.stderr)
 
@@ -91,20 +84,11 @@ def _report(args, result: dict, headline: str) -> int:
     return 0
 
 
-class _Extractors:
-    """Builds the feature network on first use (two .npz files need none)."""
-
-    def __init__(self, args, backend: str | None = None):
-        self.args, self.backend, self.built = args, backend or args.backend, None
-
-    def __call__(self):
-        if self.built is None:
-            self.built = make_extractor(self.backend, protocol=self.args.protocol, device=_device(self.args),
-                                        weights=self.args.weights)
-        return self.built
+def _extractor(args, backend: str | None = None) -> LazyExtractor:
+    return LazyExtractor(backend or args.backend, args.protocol, args.device, args.weights)
 
 
-def _features(args, source: str, extractors: _Extractors):
+def _features(args, source: str, extractors: LazyExtractor):
     return source_features(source, extractors(), num=args.num, batch_size=args.batch_size,
                            progress=not args.quiet, seed=args.seed)
 
@@ -120,24 +104,22 @@ def _with_warnings(function):
 
 @_with_warnings
 def run_fid(args) -> int:
-    extractors = _Extractors(args)
+    extractor = _extractor(args)
     options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
-    stats_a = source_stats(args.source_a, extractors, **options)
-    if args.save_stats:
-        stats_a.save(args.save_stats)
-        if not args.json:
-            print(f"wrote {args.save_stats} (n={stats_a.n}, {stats_a.protocol})", file=sys.stderr)
     if args.source_b is None:
         if not args.save_stats:
             raise GankitError("give two sources to compare, or one source with --save-stats FILE.npz")
+        stats_a = source_stats(args.source_a, extractor, **options)
+        stats_a.save(args.save_stats)
         if args.json:
             print(json.dumps({"saved": args.save_stats, "protocol": stats_a.protocol, "n_a": stats_a.n}))
+        else:
+            print(f"wrote {args.save_stats} (n={stats_a.n}, {stats_a.protocol})", file=sys.stderr)
         return 0
-    stats_b = source_stats(args.source_b, extractors, **options)
-    protocol = (extractors.built.name if extractors.built else None) or stats_a.protocol or stats_b.protocol
-    value = fid_from_stats(stats_a, stats_b, device=_device(args))
-    return _report(args, {"fid": value, "protocol": protocol or "unknown", "n_a": stats_a.n,
-                          "n_b": stats_b.n}, "fid")
+    result = fid(args.source_a, args.source_b, save_stats_a=args.save_stats, extractor=extractor, **options)
+    if args.save_stats and not args.json:
+        print(f"wrote {args.save_stats} (n={result['n_a']}, {result['protocol']})", file=sys.stderr)
+    return _report(args, result, "fid")
 
 
 @_with_warnings
@@ -146,14 +128,14 @@ def run_is(args) -> int:
     backend = args.backend
     if backend == "auto":
         backend = "inception"
-        extractors = _Extractors(args, backend)
+        extractors = _extractor(args, backend)
         if not extractors().has_logits:
             print("gankit: warning: the Inception weights found have no 1008-class classifier (fid-helper's "
                   "file); using the MNIST classifier -- put pytorch-fid's file in the cache for the paper "
                   "protocol", file=sys.stderr)
-            extractors = _Extractors(args, "mnist-classifier")
+            extractors = _extractor(args, "mnist-classifier")
     else:
-        extractors = _Extractors(args, backend)
+        extractors = _extractor(args, backend)
     extractor = extractors()
     if not extractor.has_logits:
         raise GankitError("the Inception Score needs the 1008-class classifier, which these Inception weights "
@@ -168,7 +150,7 @@ def run_is(args) -> int:
 @_with_warnings
 def run_kid(args) -> int:
     check_kid_options(args.subsets, args.subset_size)
-    extractors = _Extractors(args)
+    extractors = _extractor(args)
     features_a = _features(args, args.source_a, extractors)
     features_b = _features(args, args.source_b, extractors)
     result = kernel_inception_distance(features_a.features, features_b.features, args.subsets,
@@ -180,7 +162,7 @@ def run_kid(args) -> int:
 
 @_with_warnings
 def run_pr(args) -> int:
-    extractors = _Extractors(args)
+    extractors = _extractor(args)
     real = _features(args, args.source_a, extractors)
     fake = _features(args, args.source_b, extractors)
     result = manifold_metrics(real.features, fake.features)
