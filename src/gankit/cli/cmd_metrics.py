@@ -104,19 +104,19 @@ def _with_warnings(function):
 
 @_with_warnings
 def run_fid(args) -> int:
-    extractor = _extractor(args)
     options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
     if args.source_b is None:
         if not args.save_stats:
             raise GankitError("give two sources to compare, or one source with --save-stats FILE.npz")
-        stats_a = source_stats(args.source_a, extractor, **options)
+        stats_a = source_stats(args.source_a, _extractor(args), **options)
         stats_a.save(args.save_stats)
         if args.json:
             print(json.dumps({"saved": args.save_stats, "protocol": stats_a.protocol, "n_a": stats_a.n}))
         else:
             print(f"wrote {args.save_stats} (n={stats_a.n}, {stats_a.protocol})", file=sys.stderr)
         return 0
-    result = fid(args.source_a, args.source_b, save_stats_a=args.save_stats, extractor=extractor, **options)
+    result = fid(args.source_a, args.source_b, backend=args.backend, protocol=args.protocol, device=args.device,
+                 weights=args.weights, save_stats_a=args.save_stats, **options)
     if args.save_stats and not args.json:
         print(f"wrote {args.save_stats} (n={result['n_a']}, {result['protocol']})", file=sys.stderr)
     return _report(args, result, "fid")

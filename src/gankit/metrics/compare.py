@@ -33,11 +33,10 @@ class LazyExtractor:
 
 def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = "inception",
         protocol: str = "tf-inception", device=None, batch_size: int = 50, weights=None, seed: int = 0,
-        progress: bool = False, save_stats_a: str | Path | None = None,
-        extractor: LazyExtractor | None = None) -> dict:
+        progress: bool = False, save_stats_a: str | Path | None = None) -> dict:
     """``{"fid", "protocol", "n_a", "n_b"}`` as `gankit fid --json` prints it; ``save_stats_a`` also
     writes the first source's statistics (pytorch-fid's npz layout)."""
-    extractor = extractor or LazyExtractor(backend, protocol, device, weights)
+    extractor = LazyExtractor(backend, protocol, device, weights)
     options = dict(num=num, batch_size=batch_size, progress=progress, seed=seed)
     stats_a = source_stats(str(source_a), extractor, **options)
     if save_stats_a:
