@@ -18,9 +18,10 @@ between rounds is the machine's noise.
 two fresh processes, with glibc's default malloc and with :func:`gankit.runtime.keep_freed_memory` (which
 the ``gankit`` command applies): images/s, CPU user and system time and minor page faults.
 
-``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders, then times
-``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B`` on them, same device, and
-once more ``gankit fid`` with glibc's default malloc (``GANKIT_KEEP_FREED_MEMORY=0``).
+``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders (or takes
+``--folders A B``), then times ``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B``
+on them, same device and batch size, both on the same weights (``--weights FILE``, else gankit's), and
+on the CPU once more ``gankit fid`` with glibc's default malloc (``GANKIT_KEEP_FREED_MEMORY=0``).
 
 pytorch-fid runs in its own venv (it needs torchvision, never a gankit dependency):
     python -m venv /work/venv-pytorch-fid
@@ -121,19 +122,28 @@ def run_frechet(args) -> None:
 
 
 def write_pngs(split: str, n: int, folder: Path) -> Path:
+    """The first n images of a Fashion-MNIST split as PNGs in ``folder`` (PNGs of an earlier, larger n removed)."""
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.png"):
+        stale.unlink()
     pixels = images_to_uint8(load_dataset("fashion-mnist", split=split).samples[:n])
     for index, image in enumerate(pixels):
         Image.fromarray(image[0].numpy()).save(folder / f"{index:05d}.png")
     return folder
 
 
-def install_weights_for_pytorch_fid() -> Path:
-    destination = torch_hub_checkpoints() / PYTORCH_FID_FILE
+def install_weights_for_pytorch_fid(weights: str | None = None) -> dict[str, str]:
+    """Put the Inception weights where pytorch-fid looks (torch hub's checkpoints), in its layout; returns
+    the environment it needs. A given ``weights`` file goes into a private TORCH_HOME, leaving the hub
+    cache alone."""
+    environment, destination = {}, torch_hub_checkpoints() / PYTORCH_FID_FILE
+    if weights is not None:
+        home = Path(tempfile.mkdtemp(prefix="gankit-torch-home-"))
+        environment, destination = {"TORCH_HOME": str(home)}, home / "hub" / "checkpoints" / PYTORCH_FID_FILE
     if not destination.is_file():
         destination.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(pytorch_fid_state_dict(load_inception()), destination)
-    return destination
+        torch.save(pytorch_fid_state_dict(load_inception(weights)), destination)
+    return environment
 
 
 def timed(command: list[str], **environment: str) -> tuple[float, str]:
@@ -143,26 +153,36 @@ def timed(command: list[str], **environment: str) -> tuple[float, str]:
 
 
 def run_end_to_end(args) -> None:
-    install_weights_for_pytorch_fid()
-    root = Path(args.folder)
-    folder_a, folder_b = write_pngs("train", args.n, root / "train"), write_pngs("test", args.n, root / "test")
+    pytorch_fid_environment = install_weights_for_pytorch_fid(args.weights)
+    if args.folders:
+        folder_a, folder_b = map(Path, args.folders)
+    else:
+        root = Path(args.folder)
+        folder_a, folder_b = write_pngs("train", args.n, root / "train"), write_pngs("test", args.n, root / "test")
     common = [str(folder_a), str(folder_b), "--device", args.device, "--batch-size", str(args.batch_size)]
-    gankit = [sys.executable, "-m", "gankit", "fid", *common, "--json", "--quiet"]
-    pytorch_seconds, pytorch_out = timed([args.pytorch_fid_python, "-W", "ignore", "-m", "pytorch_fid", *common])
+    gankit = [sys.executable, "-m", "gankit", "fid", *common, "--json", "--quiet",
+              *(["--weights", args.weights] if args.weights else [])]
+    pytorch_seconds, pytorch_out = timed([args.pytorch_fid_python, "-W", "ignore", "-m", "pytorch_fid", *common],
+                                         **pytorch_fid_environment)
     pytorch_value = float(pytorch_out.strip().split()[-1])
     ours_seconds, ours_out = timed(gankit + ["--protocol", "pytorch-fid"])
     tf_seconds, tf_out = timed(gankit)
-    default_malloc_seconds, default_out = timed(gankit + ["--protocol", "pytorch-fid"], GANKIT_KEEP_FREED_MEMORY="0")
     ours, tf = json.loads(ours_out), json.loads(tf_out)
-    assert json.loads(default_out)["fid"] == ours["fid"]
-    emit({"bench": "end-to-end", "n_a": args.n, "n_b": args.n, "device": args.device, "batch_size": args.batch_size,
-          "pytorch_fid_seconds": round(pytorch_seconds, 1), "pytorch_fid_fid": pytorch_value,
-          "gankit_pytorch_fid_protocol_seconds": round(ours_seconds, 1), "gankit_pytorch_fid_protocol_fid": ours["fid"],
-          "relative_difference": abs(ours["fid"] - pytorch_value) / pytorch_value,
-          "speedup": round(pytorch_seconds / ours_seconds, 2),
-          "gankit_tf_inception_seconds": round(tf_seconds, 1), "gankit_tf_inception_fid": tf["fid"],
-          "gankit_pytorch_fid_protocol_glibc_default_malloc_seconds": round(default_malloc_seconds, 1),
-          "cpu_count": os.cpu_count()})
+    record = {"bench": "end-to-end", "n_a": ours["n_a"], "n_b": ours["n_b"], "device": args.device,
+              "batch_size": args.batch_size, "weights": args.weights or "TF-Inception (installed)",
+              "pytorch_fid_seconds": round(pytorch_seconds, 1), "pytorch_fid_fid": pytorch_value,
+              "gankit_pytorch_fid_protocol_seconds": round(ours_seconds, 1),
+              "gankit_pytorch_fid_protocol_fid": ours["fid"],
+              "relative_difference": abs(ours["fid"] - pytorch_value) / pytorch_value,
+              "speedup": round(pytorch_seconds / ours_seconds, 2),
+              "gankit_tf_inception_seconds": round(tf_seconds, 1), "gankit_tf_inception_fid": tf["fid"],
+              "cpu_count": os.cpu_count()}
+    if args.device == "cpu":                 # the glibc allocator setting matters for the CPU forward only
+        default_malloc_seconds, default_out = timed(gankit + ["--protocol", "pytorch-fid"],
+                                                    GANKIT_KEEP_FREED_MEMORY="0")
+        assert json.loads(default_out)["fid"] == ours["fid"]
+        record["gankit_pytorch_fid_protocol_glibc_default_malloc_seconds"] = round(default_malloc_seconds, 1)
+    emit(record)
 
 
 ALLOCATOR_PROBE = """
@@ -223,6 +243,10 @@ def main() -> None:
                         help="n of cached Inception features of the train-vs-test run (0: skip)")
     parser.add_argument("--n", type=int, default=200, help="images per folder for end-to-end")
     parser.add_argument("--folder", default=str(Path(tempfile.gettempdir()) / "gankit-bench-fid"))
+    parser.add_argument("--folders", nargs=2, metavar=("A", "B"),
+                        help="end-to-end on these two image folders instead of writing Fashion-MNIST PNGs")
+    parser.add_argument("--weights", default=None,
+                        help="Inception weights file for both tools (default: gankit's installed weights)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7, help="rounds of best-of-5 for frechet-parts")

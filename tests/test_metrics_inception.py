@@ -15,7 +15,7 @@ from gankit.errors import GankitError
 from gankit.metrics import inception_weights
 from gankit.metrics.features import InceptionFeatures, prepare_for_inception, resize_tf1_bilinear
 from gankit.metrics.inception_weights import (CONVERTED_FILE, find_inception_weights, installed_fid_helper_file,
-                                              load_inception, pytorch_fid_state_dict)
+                                              load_inception, pytorch_fid_state_dict, random_inception)
 
 FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
 TORCHSCRIPT = installed_fid_helper_file()
@@ -101,6 +101,21 @@ def test_pytorch_fid_layout_round_trip(model, tmp_path):
     for key, value in model.state_dict().items():
         if not key.startswith("fc."):                     # the unused classifier is random in `model`
             assert torch.equal(value, again.state_dict()[key]), key
+
+
+def test_random_stand_in_weights_are_seeded_and_load_like_a_weights_file(tmp_path):
+    """The stand-in for machines without the weights (benchmarks/gpu_check.py) goes through the same loader."""
+    first, again, other = random_inception(0), random_inception(0), random_inception(1)
+    key = "Mixed_7c.branch_pool.conv.weight"
+    assert torch.equal(first.state_dict()[key], again.state_dict()[key])
+    assert not torch.equal(first.state_dict()[key], other.state_dict()[key])
+    torch.save(pytorch_fid_state_dict(first), tmp_path / "random.pth")
+    loaded = load_inception(tmp_path / "random.pth")
+    assert not loaded.has_logits
+    images = torch.randint(0, 256, (2, 3, 28, 28), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    features, logits = InceptionFeatures(model=loaded)(images)
+    assert logits is None and features.shape == (2, 2048) and torch.isfinite(features).all()
+    assert features.std() > 0 and not torch.equal(features[0], features[1])
 
 
 @needs_weights

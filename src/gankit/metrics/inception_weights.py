@@ -226,3 +226,20 @@ def pytorch_fid_state_dict(model: TFInceptionV3) -> dict[str, torch.Tensor]:
         state["fc.weight"] = torch.zeros_like(state["fc.weight"])
         state["fc.bias"] = torch.zeros_like(state["fc.bias"])
     return state
+
+
+def random_inception(seed: int = 0) -> TFInceptionV3:
+    """The TF-Inception's architecture with seeded He-initialised convolutions and no classifier.
+
+    Its features mean nothing: it stands in for the weights where they cannot be installed (a machine
+    without network, e.g. for the speed benchmark on a lent GPU, which depends only on the architecture)
+    and where two devices or two tools are compared on the same weights.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    model = TFInceptionV3()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, BasicConv2d):
+                weight = module.conv.weight
+                weight.copy_(torch.randn(weight.shape, generator=generator) * (2 / weight[0].numel()) ** 0.5)
+    return model.eval().requires_grad_(False)
