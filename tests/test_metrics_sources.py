@@ -34,7 +34,7 @@ class MeanPixel(FeatureExtractor):
     def __init__(self):
         self.calls = 0
 
-    def __call__(self, images):
+    def submit(self, images):
         self.calls += 1
         features = images.double().mean(dim=(2, 3)).float()
         return features, features
@@ -88,6 +88,28 @@ def test_folder_and_tensor_paths_agree_and_ignore_batch_size(tmp_path):
         from_folder = folder_features(tmp_path / "pngs", MeanPixel(), batch_size=batch_size).features
         assert torch.equal(from_folder[:7], from_tensors)
         assert from_folder[7].tolist() == [9.0, 9.0, 9.0]
+
+
+def test_extraction_queues_the_next_batch_before_fetching_and_keeps_the_order(monkeypatch):
+    """On a GPU the host would otherwise idle the device once per batch; the order of results is the input's."""
+    events = []
+
+    class Recorder(MeanPixel):
+        def submit(self, images):
+            events.append(("submit", int(images[0, 0, 0, 0])))
+            return super().submit(images)
+
+    def recording_to_host(tensor):
+        if tensor is not None:
+            events.append(("fetch", int(round(float(tensor[0, 0])))))
+        return tensor
+
+    monkeypatch.setattr(sources, "to_host", recording_to_host)
+    batches = [torch.full((2, 3, 4, 4), value, dtype=torch.uint8) for value in (10, 20, 30)]
+    result = sources.extract(iter(batches), Recorder(), 6, "test")
+    assert result.features[:, 0].tolist() == [10, 10, 20, 20, 30, 30]
+    assert events == [("submit", 10), ("submit", 20), ("fetch", 10), ("fetch", 10),     # features, logits
+                      ("submit", 30), ("fetch", 20), ("fetch", 20), ("fetch", 30), ("fetch", 30)]
 
 
 def test_dataset_statistics_are_cached(tmp_path, monkeypatch):

@@ -97,17 +97,28 @@ def ieee_float32():
             setting.fp32_precision = value
 
 
+def to_host(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    """float32 on the CPU (on a GPU this waits for the kernels that compute ``tensor``)."""
+    return None if tensor is None else tensor.float().cpu()
+
+
 class FeatureExtractor:
-    """A backend: ``name`` (states the protocol), ``dim``, ``has_logits`` and ``__call__``."""
+    """A backend: ``name`` (states the protocol), ``dim``, ``has_logits``, ``submit`` and ``__call__``."""
     name: str
     logits_name: str
     dim: int
     has_logits: bool
     device: torch.device
 
+    def submit(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """uint8 (N, 3, H, W) -> (features (N, dim), logits or None) on the backend's device. On a GPU the
+        kernels are only queued: :func:`to_host` waits for them, so a caller can queue the next batch first."""
+        raise NotImplementedError
+
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """uint8 (N, 3, H, W) -> (features float32 (N, dim), logits or None), on the CPU."""
-        raise NotImplementedError
+        features, logits = self.submit(images)
+        return to_host(features), to_host(logits)
 
 
 class InceptionFeatures(FeatureExtractor):
@@ -130,12 +141,11 @@ class InceptionFeatures(FeatureExtractor):
         self.has_logits = self.model.has_logits
 
     @torch.inference_mode()
-    def __call__(self, images):
+    def submit(self, images):
         prepared = prepare_for_inception(images.to(self.device), self.protocol)
         with ieee_float32():
             pool3 = self.model(prepared.contiguous(memory_format=torch.channels_last))
-            logits = self.model.logits(pool3) if self.has_logits else None
-        return pool3.float().cpu(), (logits.float().cpu() if logits is not None else None)
+            return pool3, (self.model.logits(pool3) if self.has_logits else None)
 
 
 class MnistClassifierFeatures(FeatureExtractor):
@@ -151,15 +161,14 @@ class MnistClassifierFeatures(FeatureExtractor):
         self.has_logits = True
 
     @torch.inference_mode()
-    def __call__(self, images):
+    def submit(self, images):
         gray = images.to(self.device).float().mean(dim=1, keepdim=True)
         if gray.shape[-2:] != (28, 28):
             gray = F.interpolate(gray, size=(28, 28), mode="bilinear", align_corners=False, antialias=True)
         scaled = gray / 127.5 - 1.0
         with ieee_float32():
             hidden = self.model.features(scaled)
-            logits = self.model.output(hidden)
-        return hidden.float().cpu(), logits.float().cpu()
+            return hidden, self.model.output(hidden)
 
 
 def make_extractor(backend: str = "inception", *, protocol: str = "tf-inception",

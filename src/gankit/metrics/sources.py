@@ -37,7 +37,7 @@ from ..data.download import cache_dir
 from ..data.image_folder import _to_8bit, find_images
 from ..errors import GankitError
 from ..registry import DATASETS
-from .features import FeatureExtractor, images_to_uint8
+from .features import FeatureExtractor, images_to_uint8, to_host
 from .fid import FeatureStats
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -124,16 +124,29 @@ def iter_tensor_batches(images: torch.Tensor, batch_size: int) -> Iterator[torch
 
 def extract(batches: Iterable[torch.Tensor], extractor: FeatureExtractor, total: int, origin: str,
             progress: bool = False) -> Features:
-    """Run ``extractor`` over uint8 batches and concatenate the results."""
+    """Run ``extractor`` over uint8 batches and concatenate the results.
+
+    Each batch is submitted before the previous one's results are fetched, so on a GPU the next
+    forward is queued while the host waits for the copy back (no idle gap per batch)."""
     features, logits = [], []
+
+    def fetch(submitted, size: int) -> None:
+        batch_features, batch_logits = (to_host(result) for result in submitted)
+        features.append(batch_features)
+        if batch_logits is not None:
+            logits.append(batch_logits)
+        bar.update(size)
+
     with tqdm(total=total, desc=f"features {origin}"[:60], unit="img", disable=not progress,
               leave=False) as bar:
+        in_flight = None
         for batch in batches:
-            batch_features, batch_logits = extractor(batch)
-            features.append(batch_features)
-            if batch_logits is not None:
-                logits.append(batch_logits)
-            bar.update(batch.shape[0])
+            submitted = extractor.submit(batch), batch.shape[0]
+            if in_flight is not None:
+                fetch(*in_flight)
+            in_flight = submitted
+        if in_flight is not None:
+            fetch(*in_flight)
     return Features(torch.cat(features), torch.cat(logits) if logits else None, origin)
 
 
