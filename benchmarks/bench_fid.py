@@ -20,8 +20,10 @@ the ``gankit`` command applies): images/s, CPU user and system time and minor pa
 
 ``end-to-end``: writes the first N Fashion-MNIST train and test images as PNG folders (or takes
 ``--folders A B``), then times ``gankit fid A B`` (both input protocols) and ``python -m pytorch_fid A B``
-on them, same device and batch size, both on the same weights (``--weights FILE``, else gankit's), and
-on the CPU once more ``gankit fid`` with glibc's default malloc (``GANKIT_KEEP_FREED_MEMORY=0``).
+on them, same device and batch size, both on the same weights (``--weights FILE``, else gankit's); on
+the CPU once more ``gankit fid`` with glibc's default malloc (``GANKIT_KEEP_FREED_MEMORY=0``); on a GPU
+once more pytorch-fid with ``NVIDIA_TF32_OVERRIDE=0`` (torch's default TF32 convolutions off, so both
+tools compute in IEEE float32).
 
 pytorch-fid runs in its own venv (it needs torchvision, never a gankit dependency):
     python -m venv /work/venv-pytorch-fid
@@ -177,6 +179,15 @@ def run_end_to_end(args) -> None:
               "speedup": round(pytorch_seconds / ours_seconds, 2),
               "gankit_tf_inception_seconds": round(tf_seconds, 1), "gankit_tf_inception_fid": tf["fid"],
               "cpu_count": os.cpu_count()}
+    if args.device.startswith("cuda"):
+        # torch lets cuDNN convolve in TF32 by default, so pytorch-fid's GPU features are TF32 ones; gankit's
+        # are IEEE float32. NVIDIA_TF32_OVERRIDE=0 turns TF32 off in cuDNN/cuBLAS: both in IEEE float32.
+        ieee_seconds, ieee_out = timed([args.pytorch_fid_python, "-W", "ignore", "-m", "pytorch_fid", *common],
+                                       **pytorch_fid_environment, NVIDIA_TF32_OVERRIDE="0")
+        ieee_value = float(ieee_out.strip().split()[-1])
+        record.update(pytorch_fid_tf32_off_seconds=round(ieee_seconds, 1), pytorch_fid_tf32_off_fid=ieee_value,
+                      relative_difference_tf32_off=abs(ours["fid"] - ieee_value) / ieee_value,
+                      speedup_tf32_off=round(ieee_seconds / ours_seconds, 2))
     if args.device == "cpu":                 # the glibc allocator setting matters for the CPU forward only
         default_malloc_seconds, default_out = timed(gankit + ["--protocol", "pytorch-fid"],
                                                     GANKIT_KEEP_FREED_MEMORY="0")
