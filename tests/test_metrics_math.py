@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gankit.errors import GankitError
-from gankit.metrics.features import images_to_uint8, resize_tf1_bilinear
+from gankit.metrics.features import images_to_uint8, resize_tf1_bilinear, tf1_bilinear_matrix
 from gankit.metrics.fid import (FeatureStats, RankDeficientCovarianceWarning, fid_from_stats, frechet_distance,
                                 trace_sqrt_product)
 from gankit.metrics.inception_score import inception_score
@@ -180,14 +180,23 @@ def test_inception_score_by_hand():
     assert inception_score(torch.zeros(20, 5))["is"] == pytest.approx(1.0)
 
 
-def test_inception_score_splits_are_consecutive_parts():
-    # 10 samples of class 0 then 10 of class 1: with 2 splits each part is one class (IS 1 each);
-    # interleaved, each part sees both classes (IS 2 each).
-    blocks = torch.log(torch.eye(2)[torch.tensor([0] * 10 + [1] * 10)].clamp(min=1e-30))
-    result = inception_score(blocks, splits=2)
-    assert result["is"] == pytest.approx(1.0) and result["is_std"] == pytest.approx(0.0)
+def test_inception_score_splits_are_consecutive_parts_of_the_shuffled_samples():
+    # 10 samples of class 0 then 10 of class 1. In input order (the reference's literal cut) each of 2 parts
+    # is one class: IS 1 each. Shuffled first (the default, as torch-fidelity), the parts mix both classes.
+    labels = torch.tensor([0] * 10 + [1] * 10)
+    blocks = torch.log(torch.eye(2)[labels].clamp(min=1e-30))
+    in_order = inception_score(blocks, splits=2, shuffle_seed=None)
+    assert in_order["is"] == pytest.approx(1.0) and in_order["is_std"] == pytest.approx(0.0)
     interleaved = torch.log(torch.eye(2)[torch.arange(20) % 2].clamp(min=1e-30))
-    assert inception_score(interleaved, splits=2)["is"] == pytest.approx(2.0)
+    assert inception_score(interleaved, splits=2, shuffle_seed=None)["is"] == pytest.approx(2.0)
+    # the default permutation is numpy's RandomState(2020) one: by hand, the parts' class counts
+    order = np.random.RandomState(2020).permutation(20)
+    expected = []
+    for part in (order[:10], order[10:]):
+        share = float(labels[part].double().mean())
+        expected.append(np.exp(-(share * np.log(share) + (1 - share) * np.log(1 - share))))
+    shuffled = inception_score(blocks, splits=2)
+    assert shuffled["is"] == pytest.approx(np.mean(expected), rel=1e-9) and shuffled["is"] > 1.5
     with pytest.raises(GankitError, match="at least 10"):
         inception_score(torch.zeros(5, 3))
 
@@ -200,8 +209,12 @@ def test_mmd_unbiased_by_hand():
     x = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
     y = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
     assert mmd2_unbiased(x, y) == pytest.approx(1 + 27 - 18.5)
-    result = kernel_inception_distance(x, y, num_subsets=3, subset_size=1000)
-    assert result["subset_size"] == 2 and result["kid"] == pytest.approx(9.5) and result["kid_std"] == 0
+    with pytest.warns(UserWarning, match="every subset is the whole sets"):
+        result = kernel_inception_distance(x, y, num_subsets=3, subset_size=1000)
+    assert result == {"kid": pytest.approx(9.5), "kid_std": None, "subset_size": 2, "num_subsets": 1}
+    # one set larger than a subset: subsets differ, so the spread is measured
+    spread = kernel_inception_distance(torch.cat([x, x + 0.5]), y, num_subsets=20, subset_size=2)
+    assert spread["num_subsets"] == 20 and spread["kid_std"] > 0
 
 
 def test_kid_near_zero_for_one_distribution_and_positive_for_two():
@@ -256,6 +269,20 @@ def test_manifold_metrics_use_paper_k_and_are_perfect_on_identical_sets():
 
 
 # --------------------------------------------------------------------------- pixels
+
+def test_tf1_resize_positions_are_float32_as_in_tensorflow():
+    # TF1: scale = float(in) / out, source = dest * scale, both float32; the fractions differ from exact
+    # float64 positions by up to ~1e-6 at 28 -> 299 (Fashion-MNIST into the Inception)
+    source = np.arange(299, dtype=np.float32) * (np.float32(28) / np.float32(299))
+    fraction = source - np.floor(source)
+    weights = tf1_bilinear_matrix(28, 299).double().numpy()
+    low = np.floor(source).astype(int)
+    inside = low < 27                                          # the last source pixel is clamped: weight 1
+    assert np.array_equal(weights[np.arange(299), low][inside],
+                          (1 - fraction.astype(np.float64)).astype(np.float32)[inside])
+    exact = np.arange(299) * (28 / 299)
+    assert np.abs((exact - np.floor(exact)) - fraction).max() > 1e-7
+
 
 def test_tf1_bilinear_resize_by_hand():
     row = torch.tensor([[[[10.0, 20.0]]]])                 # 1x2 -> 1x4: source x = 0, 0.5, 1, 1.5

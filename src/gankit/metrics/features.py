@@ -49,11 +49,15 @@ def images_to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 @lru_cache(maxsize=8)
 def tf1_bilinear_matrix(size_in: int, size_out: int) -> torch.Tensor:
-    """(size_out, size_in) weights of TF1's ``resize_bilinear(align_corners=False)`` along one axis."""
-    source = torch.arange(size_out, dtype=torch.float64) * (size_in / size_out)
+    """(size_out, size_in) weights of TF1's ``resize_bilinear(align_corners=False)`` along one axis.
+
+    The source positions are computed as TF1 computes them, in float32: ``scale = float(in) / out``,
+    ``source = dest * scale`` (tensorflow/core/kernels/image_resizer_state.h, resize_bilinear_op.cc)."""
+    scale = torch.tensor(size_in, dtype=torch.float32) / size_out
+    source = torch.arange(size_out, dtype=torch.float32) * scale
     low = source.floor().long().clamp(max=size_in - 1)
     high = (low + 1).clamp(max=size_in - 1)
-    fraction = source - low
+    fraction = (source - low.float()).double()
     weights = torch.zeros(size_out, size_in, dtype=torch.float64)
     rows = torch.arange(size_out)
     weights.index_put_((rows, low), 1 - fraction, accumulate=True)

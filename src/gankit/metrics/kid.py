@@ -8,9 +8,13 @@ k(x, y) = (x·y / d + 1)³, estimated without bias (the estimator of the paper's
 averaged over ``num_subsets`` random subsets of ``subset_size`` samples per side (drawn without
 replacement inside a subset; default 100 subsets of 1000, the size shrinks to the smaller set when
 fewer samples are given). Reported as mean and standard deviation over subsets. Unbiased means it can
-be slightly negative when the two sets come from the same distribution.
+be slightly negative when the two sets come from the same distribution. When neither set has more
+samples than a subset holds, every subset is the two whole sets: KID is computed once, and its spread
+is unknown (``kid_std`` None, with a warning), not 0.
 """
 from __future__ import annotations
+
+import warnings
 
 import torch
 
@@ -38,7 +42,8 @@ def check_kid_options(num_subsets: int, subset_size: int) -> None:
 
 def kernel_inception_distance(real_features, fake_features, num_subsets: int = 100, subset_size: int = 1000,
                               seed: int = 0) -> dict:
-    """{"kid": mean MMD², "kid_std": std over subsets, "subset_size", "num_subsets"} in float64."""
+    """{"kid": mean MMD², "kid_std": std over subsets (None if undefined), "subset_size", "num_subsets"},
+    float64."""
     real = torch.as_tensor(real_features).double()
     fake = torch.as_tensor(fake_features).double()
     if real.shape[1] != fake.shape[1]:
@@ -47,6 +52,11 @@ def kernel_inception_distance(real_features, fake_features, num_subsets: int = 1
     size = min(subset_size, real.shape[0], fake.shape[0])
     if size < 2:
         raise GankitError(f"KID needs at least 2 samples per side, got {real.shape[0]} and {fake.shape[0]}")
+    if size == real.shape[0] == fake.shape[0]:
+        warnings.warn(f"KID: {size} vs {size} samples, no more than a subset holds: every subset is the whole "
+                      "sets, so KID has no spread to report (kid_std is null); give more samples than "
+                      "--subset-size (papers: 1000 per subset) or a smaller --subset-size", stacklevel=2)
+        return {"kid": mmd2_unbiased(real, fake), "kid_std": None, "subset_size": size, "num_subsets": 1}
     generator = torch.Generator().manual_seed(seed)
     values = []
     for _ in range(num_subsets):

@@ -11,6 +11,12 @@ Ball membership follows each paper's reference code: closed balls (distance <= r
 precision/recall (NVlabs/precision-recall), open balls (distance < radius) for density/coverage
 (clovaai/generative-evaluation-prdc). Distances are Euclidean in float64, computed in blocks so
 10k x 10k sets fit in memory.
+
+Feature space: both papers (and StyleGAN2-ADA's pr50k3, torch-fidelity's ``prc``) embed images with
+VGG-16's fc2 layer (4096-d). gankit computes the same formulas on the features of its backends, the
+TF-Inception pool3 (2048-d) or the MNIST classifier (128-d), and names them in ``protocol``: the
+values rank models the same way but are not comparable with published VGG-16 numbers (no VGG-16
+weights are reachable offline here).
 """
 from __future__ import annotations
 

@@ -168,10 +168,15 @@ def split_dataset_name(source: str) -> tuple[str, str]:
     return name, split or "train"
 
 
+# Bumped whenever the features of a protocol change, so that no stale cached features are reused
+# (2: TF1 resize positions in float32, as TensorFlow computes them).
+FEATURE_CACHE_VERSION = 2
+
+
 def _cache_key(name: str, split: str, shape: tuple, n: int, protocol: str) -> str:
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40]
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{readable}-{digest}_{split}_{'x'.join(map(str, shape))}_n{n}_{protocol}"
+    return f"{readable}-{digest}_{split}_{'x'.join(map(str, shape))}_n{n}_{protocol}_v{FEATURE_CACHE_VERSION}"
 
 
 def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: int | None = None,
