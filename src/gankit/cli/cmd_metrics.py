@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 
 from ..errors import GankitError
 from ..metrics.compare import LazyExtractor, fid
@@ -22,7 +21,8 @@ from ..metrics.features import BACKENDS, PROTOCOLS
 from ..metrics.inception_score import check_splits, inception_score
 from ..metrics.kid import check_kid_options, kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
-from ..metrics.sources import source_features, source_stats
+from ..metrics.sources import check_counts, check_source, source_features, source_stats
+from .messages import one_line_warnings
 
 
 def _add_common(parser, backends=BACKENDS) -> None:
@@ -71,10 +71,6 @@ def register(subparsers) -> None:
     pr.set_defaults(func=run_pr)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"gankit: warning: {message}", file=sys.stderr)
-
-
 def _report(args, result: dict, headline: str) -> int:
     if args.json:
         print(json.dumps(result))
@@ -88,21 +84,19 @@ def _extractor(args, backend: str | None = None) -> LazyExtractor:
     return LazyExtractor(backend or args.backend, args.protocol, args.device, args.weights)
 
 
+def _check_sources(args, *sources: str) -> None:
+    """Every source of an image metric, checked before the first feature pass."""
+    check_counts(args.num, args.batch_size)
+    for source in sources:
+        check_source(source, num=args.num, images=True)
+
+
 def _features(args, source: str, extractors: LazyExtractor):
     return source_features(source, extractors(), num=args.num, batch_size=args.batch_size,
                            progress=not args.quiet, seed=args.seed)
 
 
-def _with_warnings(function):
-    def run(args) -> int:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            warnings.showwarning = _show_warning
-            return function(args)
-    return run
-
-
-@_with_warnings
+@one_line_warnings
 def run_fid(args) -> int:
     options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
     if args.source_b is None:
@@ -122,9 +116,10 @@ def run_fid(args) -> int:
     return _report(args, result, "fid")
 
 
-@_with_warnings
+@one_line_warnings
 def run_is(args) -> int:
     check_splits(args.splits)                  # bad options fail before any network runs
+    _check_sources(args, args.source_a)
     backend = args.backend
     if backend == "auto":
         backend = "inception"
@@ -147,9 +142,10 @@ def run_is(args) -> int:
                           "n": len(features.logits), "splits": args.splits}, "is")
 
 
-@_with_warnings
+@one_line_warnings
 def run_kid(args) -> int:
     check_kid_options(args.subsets, args.subset_size)
+    _check_sources(args, args.source_a, args.source_b)
     extractors = _extractor(args)
     features_a = _features(args, args.source_a, extractors)
     features_b = _features(args, args.source_b, extractors)
@@ -160,8 +156,9 @@ def run_kid(args) -> int:
                           "subset_size": result["subset_size"], "subsets": result["num_subsets"]}, "kid")
 
 
-@_with_warnings
+@one_line_warnings
 def run_pr(args) -> int:
+    _check_sources(args, args.source_a, args.source_b)
     extractors = _extractor(args)
     real = _features(args, args.source_a, extractors)
     fake = _features(args, args.source_b, extractors)

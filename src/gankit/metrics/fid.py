@@ -11,7 +11,8 @@ factor of Σ1 when Σ1 is positive definite (fast), else V Λ^½ from ``eigh(Σ1
 ones included) are rounding noise around 0 and are set to 0.
 The result is never NaN or complex; a negative result within ``NEGATIVE_TOLERANCE`` (relative to
 Tr Σ1 + Tr Σ2) is rounding and is returned as 0, a more negative one raises (invalid covariances).
-The covariances are symmetric by construction; like LAPACK, the solvers read one triangle of each.
+The covariances are symmetric by construction (statistics files are checked when loaded); like LAPACK,
+the solvers read one triangle of each. Covariances with clearly negative eigenvalues are refused.
 
 On the CPU the step runs in numpy + LAPACK (scipy's bindings): ``potrf`` (Cholesky), ``sygst``
 (forms Bᵀ Σ2 B using the symmetry: n³ flops instead of two 2n³ products) and ``syevd`` without
@@ -40,6 +41,26 @@ class RankDeficientCovarianceWarning(UserWarning):
     """Fewer samples than feature dimensions: the covariance is singular and FID is biased upwards."""
 
 
+# Eigenvalues more negative than this share of the largest magnitude are not rounding (which is about
+# dim·eps·λmax, ~5e-13 at 2048-d): the matrix is not positive semi-definite, so it is not a covariance.
+INDEFINITE_TOLERANCE = 1e-8
+
+
+def check_semi_definite(eigenvalues: np.ndarray, name: str) -> None:
+    scale = float(np.abs(eigenvalues).max()) if eigenvalues.size else 0.0
+    if eigenvalues.size and float(eigenvalues.min()) < -INDEFINITE_TOLERANCE * scale:
+        raise GankitError(f"{name} is not a covariance matrix: it has a negative eigenvalue "
+                          f"({float(eigenvalues.min()):.3g}, largest {scale:.3g}); recompute the statistics")
+
+
+def check_symmetric(matrix: np.ndarray, name: str) -> None:
+    scale = float(np.abs(matrix).max())
+    asymmetry = float(np.abs(matrix - matrix.T).max())
+    if asymmetry > 1e-6 * scale:
+        raise GankitError(f"{name} is not a covariance matrix: it is not symmetric (max |S - S^T| = "
+                          f"{asymmetry:.3g}, max |S| = {scale:.3g}); recompute the statistics")
+
+
 def _inner_eigenvalues_lapack(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
     """Eigenvalues of Bᵀ Σ2 B with Σ1 = B Bᵀ, float64 LAPACK on the CPU.
 
@@ -54,6 +75,7 @@ def _inner_eigenvalues_lapack(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndar
         inner, info = lapack.dsygst(sigma2.T, cholesky, itype=2, lower=1)   # Lᵀ Σ2 L, lower triangle
     else:                                                # singular or indefinite: eigen-factor instead
         values, vectors = np.linalg.eigh(sigma1)
+        check_semi_definite(values, "sigma1")
         factor = vectors * np.sqrt(np.clip(values, 0, None))
         inner, info = np.asfortranarray(factor.T @ sigma2 @ factor), 0
     if info != 0:
@@ -72,6 +94,7 @@ def _inner_eigenvalues_torch(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torc
     factor, info = torch.linalg.cholesky_ex(sigma1)
     if int(info) != 0:                                   # singular or indefinite: eigen-factor instead
         values, vectors = torch.linalg.eigh(sigma1)
+        check_semi_definite(values.cpu().numpy(), "sigma1")
         factor = vectors * values.clamp(min=0).sqrt()
     inner = factor.T @ sigma2 @ factor
     return torch.linalg.eigvalsh((inner + inner.T) / 2)
@@ -99,6 +122,9 @@ def trace_sqrt_product(sigma1, sigma2, factor1=None, factor2=None) -> float:
     else:
         eigenvalues = (_inner_eigenvalues_torch if on_torch else _inner_eigenvalues_lapack)(sigma1, sigma2)
     eigenvalues = eigenvalues.cpu().numpy() if on_torch else eigenvalues
+    # Bᵀ Σ2 B is congruent to Σ2 where B is invertible (Sylvester's law of inertia), and A Σ Aᵀ is PSD for
+    # any PSD Σ: clearly negative eigenvalues mean a given sigma is not a covariance
+    check_semi_definite(eigenvalues, "sigma2" if factor1 is None and factor2 is None else "a sigma")
     # A backward-stable eigensolver is exact to about k·eps·λmax: values below that (the null space of
     # singular covariances, e.g. dead ReLU features or n < dim) are zeros. Their noise would otherwise
     # add √noise each, e.g. 1e-5 to the FID of 128-d classifier features with 45 dead units.
@@ -198,6 +224,8 @@ class FeatureStats:
         if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
             raise GankitError(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and "
                               "(d, d)")
+        if np.isfinite(sigma).all():               # (NaN is reported by frechet_distance)
+            check_symmetric(sigma, f"sigma of {path}")
         return cls(mu, sigma, n, protocol)
 
 

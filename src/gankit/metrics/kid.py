@@ -54,8 +54,8 @@ def kernel_inception_distance(real_features, fake_features, num_subsets: int = 1
         raise GankitError(f"KID needs at least 2 samples per side, got {real.shape[0]} and {fake.shape[0]}")
     if size == real.shape[0] == fake.shape[0]:
         warnings.warn(f"KID: {size} vs {size} samples, no more than a subset holds: every subset is the whole "
-                      "sets, so KID has no spread to report (kid_std is null); give more samples than "
-                      "--subset-size (papers: 1000 per subset) or a smaller --subset-size", stacklevel=2)
+                      "sets, so KID has no spread to report (kid_std is null); give more samples per side than "
+                      "the subset size (1000 in papers; `gankit kid --subset-size`)", stacklevel=2)
         return {"kid": mmd2_unbiased(real, fake), "kid_std": None, "subset_size": size, "num_subsets": 1}
     generator = torch.Generator().manual_seed(seed)
     values = []

@@ -27,12 +27,14 @@ BACKEND_SUFFIXES = {"inception": "", "mnist-classifier": "-mnist"}
 
 
 @lru_cache(maxsize=4)
-def cached_extractor(backend: str, device: str) -> FeatureExtractor:
-    return make_extractor(backend, device=device)
+def cached_extractor(backend: str, device: str, weights: str | None = None) -> FeatureExtractor:
+    return make_extractor(backend, device=device, weights=weights)
 
 
 def _extractor(ctx: EvalContext, backend: str) -> FeatureExtractor:
-    return cached_extractor(backend, str(torch.device(ctx.device)))
+    """The backend on ctx.device; the MNIST classifier from ``--classifier`` when one is given."""
+    weights = str(ctx.classifier_path) if backend == "mnist-classifier" and ctx.classifier_path else None
+    return cached_extractor(backend, str(torch.device(ctx.device)), weights)
 
 
 def _fake_features(ctx: EvalContext, extractor: FeatureExtractor, minimum: int):
@@ -62,8 +64,8 @@ def kid_metric(ctx: EvalContext, backend: str) -> dict:
     label, data = _reference(ctx)
     real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = kernel_inception_distance(real.features, fake.features, seed=ctx.seed)
-    return {"metric": f"kid_{extractor.name}_n{len(fake.features)}_vs_{label}", "value": result.pop("kid"),
-            **result}
+    return {"metric": f"kid_{extractor.name}_n{len(fake.features)}_vs_{label}", "value": result["kid"],
+            "kid_std": result["kid_std"], "subset_size": result["subset_size"], "subsets": result["num_subsets"]}
 
 
 def pr_metric(ctx: EvalContext, backend: str) -> dict:

