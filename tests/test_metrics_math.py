@@ -55,7 +55,11 @@ def test_identical_statistics_give_zero_to_rounding_even_when_rank_deficient():
     features = np.random.default_rng(1).standard_normal((20, 50))
     with pytest.warns(RankDeficientCovarianceWarning):
         stats = FeatureStats.from_features(features)
-    assert 0.0 <= frechet_distance(stats.mu, stats.sigma, stats.mu, stats.sigma, device="cpu") < 1e-10
+    assert frechet_distance(stats.mu, stats.sigma, stats.mu, stats.sigma, device="cpu") == 0.0    # bitwise equal
+    with pytest.warns(RankDeficientCovarianceWarning):     # the same set in another order: equal to rounding
+        reordered = FeatureStats.from_features(features[::-1].copy())
+    assert not np.array_equal(reordered.sigma, stats.sigma)
+    assert 0.0 <= frechet_distance(stats.mu, stats.sigma, reordered.mu, reordered.sigma, device="cpu") < 1e-10
 
 
 def test_dead_features_do_not_add_rounding_noise():
@@ -113,12 +117,12 @@ def test_torch_path_used_on_gpus_agrees_with_the_cpu_lapack_path(case):
 def test_negative_beyond_tolerance_raises_instead_of_clamping(monkeypatch):
     # valid covariances cannot give a negative distance but by rounding; stand in for the trace term
     from gankit.metrics import fid
-    identity = np.eye(2)                                    # Tr Σ1 + Tr Σ2 = 4, so the distance is 4 - 2 t
-    monkeypatch.setattr(fid, "trace_sqrt_product", lambda *matrices: 2 + 1e-7)      # -2e-7: rounding
-    assert frechet_distance([0, 0], identity, [0, 0], identity, device="cpu") == 0.0
-    monkeypatch.setattr(fid, "trace_sqrt_product", lambda *matrices: 2.5)           # -1: not rounding
+    one, two = np.eye(2), 2 * np.eye(2)                     # Tr Σ1 + Tr Σ2 = 6, so the distance is 6 - 2 t
+    monkeypatch.setattr(fid, "trace_sqrt_product", lambda *matrices: 3 + 1e-7)      # -2e-7: rounding
+    assert frechet_distance([0, 0], one, [0, 0], two, device="cpu") == 0.0
+    monkeypatch.setattr(fid, "trace_sqrt_product", lambda *matrices: 3.5)           # -1: not rounding
     with pytest.raises(GankitError, match="< 0 beyond rounding"):
-        frechet_distance([0, 0], identity, [0, 0], identity, device="cpu")
+        frechet_distance([0, 0], one, [0, 0], two, device="cpu")
 
 
 def test_bad_statistics_are_user_errors(tmp_path):

@@ -191,6 +191,19 @@ def test_a_bad_second_source_fails_before_the_first_feature_pass(tmp_path, capsy
         assert message in error and len(error.splitlines()) == 1, error
 
 
+def test_stats_file_names_and_short_sources_are_said(tmp_path, capsys):
+    save_pngs(digits(12), tmp_path / "a")
+    a, common = str(tmp_path / "a"), ["--backend", "mnist-classifier", "--json"]
+    assert main(["fid", a, "--save-stats", str(tmp_path / "stats"), *common]) == 2     # not readable back
+    assert "name the file FILE.npz" in capsys.readouterr().err
+    assert main(["fid", a, "--save-stats", str(tmp_path / "STATS.NPZ"), *common]) == 0
+    capsys.readouterr()
+    assert main(["fid", str(tmp_path / "STATS.NPZ"), a, *common]) == 0                # upper case is a .npz too
+    assert json.loads(capsys.readouterr().out)["fid"] == 0.0                           # the same Gaussian
+    assert main(["fid", a, a, "--num", "50", *common]) == 0
+    assert "gankit: warning: --num 50 asked for more images than" in capsys.readouterr().err
+
+
 def test_cli_reports_user_errors_in_one_line(tmp_path, capsys):
     np.savez(tmp_path / "a.npz", mu=np.zeros(3), sigma=np.eye(3))
     np.savez(tmp_path / "b.npz", mu=np.zeros(4), sigma=np.eye(4))

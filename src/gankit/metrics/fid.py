@@ -150,6 +150,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, device: str | torch.device | None
     for name, value in (("mu1", mu1), ("mu2", mu2), ("sigma1", sigma1), ("sigma2", sigma2)):
         if not np.isfinite(value).all():
             raise GankitError(f"{name} has NaN or infinite values; recompute the statistics")
+    if np.array_equal(mu1, mu2) and np.array_equal(sigma1, sigma2):
+        return 0.0                                       # one Gaussian: exactly 0, not 0 to rounding
     traces = float(np.trace(sigma1) + np.trace(sigma2))
     matrices = [sigma1, sigma2, *(None if factor is None else np.asarray(factor, dtype=np.float64)
                                   for factor in (factor1, factor2))]
@@ -180,12 +182,13 @@ class FeatureStats:
         return int(self.mu.shape[0])
 
     @classmethod
-    def from_features(cls, features, protocol: str | None = None, warn: bool = True) -> "FeatureStats":
+    def from_features(cls, features, protocol: str | None = None, warn: bool = True,
+                      origin: str = "the source") -> "FeatureStats":
         """Mean and unbiased covariance (like ``np.cov``), in float64."""
         array = torch.as_tensor(features).double()
         n, dim = array.shape
         if n < 2:
-            raise GankitError(f"statistics need at least 2 images, got {n}")
+            raise GankitError(f"statistics need at least 2 images, got {n} from {origin}; give more images")
         if warn and n - 1 < dim:
             warnings.warn(f"only {n} samples for {dim}-d features: the covariance has rank <= {n - 1} < {dim} "
                           f"(rank-deficient), so FID is biased and not comparable with papers; use at "
@@ -233,7 +236,8 @@ def fid_from_stats(stats_a: FeatureStats, stats_b: FeatureStats, device=None) ->
     """FID of two statistics, refusing ones from different feature protocols when both are known."""
     if stats_a.protocol and stats_b.protocol and stats_a.protocol != stats_b.protocol:
         raise GankitError(f"statistics from different feature protocols ({stats_a.protocol} vs "
-                          f"{stats_b.protocol}) are not comparable; recompute one with the other's backend")
+                          f"{stats_b.protocol}) are not comparable; compute both with the same --backend "
+                          "and --protocol")
     if stats_a.dim != stats_b.dim:
         raise GankitError(f"statistics have {stats_a.dim}-d and {stats_b.dim}-d features; compute both "
                           "with the same feature backend")

@@ -36,7 +36,8 @@ def pairwise_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def knn_radii(points: torch.Tensor, k: int) -> torch.Tensor:
     """Distance from every point to its k-th nearest *other* point of the same set."""
     if points.shape[0] <= k:
-        raise GankitError(f"k-NN radii with k={k} need more than {k} samples per set, got {points.shape[0]}")
+        raise GankitError(f"k-NN radii with k={k} need more than {k} samples in each set, got a set of "
+                          f"{points.shape[0]}; give at least {k + 1} images per source (papers use 10k-50k)")
     radii = [pairwise_distances(points[start:start + BLOCK], points).topk(k + 1, largest=False).values[:, k]
              for start in range(0, points.shape[0], BLOCK)]
     return torch.cat(radii)

@@ -56,7 +56,7 @@ class Features:
     origin: str
 
     def stats(self, protocol: str | None) -> FeatureStats:
-        return FeatureStats.from_features(self.features, protocol)
+        return FeatureStats.from_features(self.features, protocol, origin=self.origin)
 
 
 # --------------------------------------------------------------------------- image folders
@@ -153,7 +153,9 @@ def extract(batches: Iterable[torch.Tensor], extractor: FeatureExtractor, total:
 
 def folder_features(folder: str | Path, extractor: FeatureExtractor, batch_size: int = 50,
                     progress: bool = False, limit: int | None = None) -> Features:
-    files = folder_images(Path(folder))[:limit]
+    files = folder_images(Path(folder))
+    warn_if_fewer(len(files), limit, str(folder))
+    files = files[:limit]
     return extract(iter_folder_batches(files, batch_size), extractor, len(files), str(folder), progress)
 
 
@@ -202,6 +204,7 @@ def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: in
         data = DATASETS.build(name, split=split)
     if not data.is_image:
         raise GankitError(f"dataset '{name}' holds 2D points; image metrics need image data")
+    warn_if_fewer(len(data), num, f"{name}@{split}")
     n = len(data) if num is None else min(num, len(data))
     path = _cache_path(name, split, data.sample_shape, n, extractor, ".npz")
     if path is not None and path.is_file():
@@ -226,6 +229,7 @@ def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int |
     """FID statistics of a dataset, cached next to its features."""
     if data is None:
         data = DATASETS.build(name, split=split)
+    warn_if_fewer(len(data), num, f"{name}@{split}")
     n = len(data) if num is None else min(num, len(data))
     path = _cache_path(name, split, data.sample_shape, n, extractor, "_stats.npz")
     if path is not None and path.is_file():
@@ -240,6 +244,15 @@ def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int |
 
 
 # --------------------------------------------------------------------------- any source string
+
+def is_stats_file(source: str) -> bool:
+    return source.lower().endswith(".npz")
+
+
+def warn_if_fewer(available: int, num: int | None, origin: str) -> None:
+    if num is not None and num > available:
+        warnings.warn(f"--num {num} asked for more images than {origin} has; using its {available}")
+
 
 def is_run_source(path: Path) -> bool:
     return (path.is_dir() and (path / "config.json").is_file()) or \
@@ -269,7 +282,7 @@ def check_source(source: str, *, num: int | None = None, images: bool = False) -
     a typo in the second source does not cost the first one's feature pass). ``images``: the metric
     needs images, not only statistics."""
     path = Path(source).expanduser()
-    if source.endswith(".npz"):
+    if is_stats_file(source):
         if images:
             raise GankitError(f"{source} holds only FID statistics; KID, IS and precision/recall need images "
                               "(give a folder, a dataset name or a run)")
@@ -314,7 +327,7 @@ def source_stats(source: str, extractor_factory, *, num: int | None = None, batc
     check_counts(num, batch_size)
     check_source(source, num=num)
     path = Path(source).expanduser()
-    if source.endswith(".npz"):
+    if is_stats_file(source):
         return FeatureStats.load(path)
     extractor = extractor_factory()
     name, split = split_dataset_name(source)
