@@ -43,6 +43,17 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (TRAIN_RING8 + ["--lr-g", "-1"], "lr_g must be a positive learning rate, got -1.0"),
     (TRAIN_RING8 + ["--set", "n_critic=0"], "n_critic must be an integer >= 1, got 0"),
     (TRAIN_RING8 + ["--set", "ema_decay=1"], "ema_decay must be in [0, 1), got 1"),
+    (TRAIN_RING8 + ["--set", "betas=[0.5]"], "betas must be two numbers in [0, 1)"),
+    (TRAIN_RING8 + ["--set", 'betas=["a","b"]'], "betas must be two numbers in [0, 1)"),
+    (TRAIN_RING8 + ["--set", "model_args=5"], "model_args must be a mapping of builder options"),
+    (TRAIN_RING8 + ["--set", "model_args=5", "--set", "model_args.hidden=8"], "model_args must be a mapping"),
+    (TRAIN_RING8 + ["--set", "regularizers=5"], "regularizers must be names or specs like r1:gamma=1"),
+    (TRAIN_RING8 + ["--set", "model_args.hidden=-4"],
+     "model 'mlp-gan' cannot be built with model_args {'hidden': -4} for samples of shape (2,): "),
+    (TRAIN_RING8 + ["--device", "meta"], "device 'meta' cannot run gankit (it runs on cpu, cuda and mps)"),
+    (["fid", "{tmp}", "{tmp}", "--device", "xla"], "device 'xla' cannot run gankit"),
+    (["eval", "{tmp}/missing", "--metric", "fid", "--device", "meta"], "device 'meta' cannot run gankit"),
+    (["train", "--config", "{tmp}"], "cannot read config file {tmp}: Is a directory"),
 ])
 def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
@@ -51,6 +62,7 @@ def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
     assert err.count("\n") == 1 and err.startswith("gankit: error: "), err
     assert message.replace("{tmp}", str(tmp_path)) in err
     assert "Traceback" not in err
+    assert not list(tmp_path.iterdir())           # nothing written, not even a temporary file
 
 
 def test_train_resume_sample_and_bench(capsys, tmp_path):

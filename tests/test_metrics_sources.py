@@ -196,6 +196,9 @@ def test_stats_file_names_and_short_sources_are_said(tmp_path, capsys):
     a, common = str(tmp_path / "a"), ["--backend", "mnist-classifier", "--json"]
     assert main(["fid", a, "--save-stats", str(tmp_path / "stats"), *common]) == 2     # not readable back
     assert "name the file FILE.npz" in capsys.readouterr().err
+    (tmp_path / "folder.npz").mkdir()
+    assert main(["fid", a, "--save-stats", str(tmp_path / "folder.npz"), *common]) == 2   # before the features
+    assert "is a folder" in capsys.readouterr().err
     assert main(["fid", a, "--save-stats", str(tmp_path / "STATS.NPZ"), *common]) == 0
     capsys.readouterr()
     assert main(["fid", str(tmp_path / "STATS.NPZ"), a, *common]) == 0                # upper case is a .npz too

@@ -11,6 +11,7 @@ from gankit.config import TrainConfig
 from gankit.errors import GankitError, TrainingDiverged
 from gankit.training import Trainer
 from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+from gankit.training.trainer import try_forward
 from conftest import tiny_data
 
 
@@ -103,3 +104,27 @@ def test_unknown_option_lists_valid_ones():
         gankit.create("dcgan", depth=3)
     with pytest.raises(GankitError, match="unknown model 'dcgann'; valid models: .*dcgan"):
         gankit.create("dcgann")
+
+
+@pytest.mark.parametrize("model_args,reason", [({"width": -4}, "negative dimension"),        # fails to build
+                                               ({"width": 4, "latent_dim": 0}, "weight of size")])  # to run
+def test_model_args_torch_cannot_use_fail_before_training(tmp_path, model_args, reason):
+    with pytest.raises(GankitError, match=f"model 'dcgan' cannot be built with model_args .*: .*{reason}"
+                                          ".*; fix model_args"):
+        Trainer(config(2, model_args=model_args), tmp_path / "run", progress=False, data=tiny_data())
+    assert not (tmp_path / "run").exists()
+
+
+def test_trial_forward_pass_changes_no_state():
+    gan = gankit.create("dcgan", width=4)
+    state_before = {key: value.clone() for key, value in gan.state_dict().items()}   # BatchNorm statistics too
+    rng_before = torch.get_rng_state()
+    try_forward(gan)
+    assert torch.equal(torch.get_rng_state(), rng_before) and gan.discriminator.training
+    assert_same(state_before, gan.state_dict())
+
+
+def test_resume_with_other_model_args_is_one_line(tmp_path):
+    Trainer(config(2), tmp_path, progress=False, data=tiny_data()).run()
+    with pytest.raises(GankitError, match=r"other model settings \(model_args \{'width': 4\} -> \{'width': 8\}\)"):
+        Trainer(config(4, model_args={"width": 8}), tmp_path, resume=True, progress=False, data=tiny_data())

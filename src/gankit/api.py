@@ -43,6 +43,7 @@ def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *
 def load(run: str | Path, checkpoint: str | Path | None = None, device: str | None = "cpu") -> GAN:
     """A trained GAN (weights, EMA generator, config) from a run folder or a checkpoint file, on ``device``
     (``None``: cuda when available)."""
+    device = resolve_device(device)          # a device this machine lacks fails before any loading
     payload = ckpt.load_checkpoint(Path(checkpoint) if checkpoint else Path(run))
     build_args = dict(payload["build_args"])
     gan = create(build_args.pop("name"), **build_args)
@@ -50,7 +51,7 @@ def load(run: str | Path, checkpoint: str | Path | None = None, device: str | No
     gan.load_recipe_state(payload["recipe_state"])
     gan.config = TrainConfig.from_dict(payload["config"])
     gan.step = int(payload["step"])
-    return gan.to(resolve_device(device)).eval()
+    return gan.to(device).eval()
 
 
 def run_config(run: str | Path) -> TrainConfig:

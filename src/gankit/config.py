@@ -43,6 +43,20 @@ class TrainConfig:
 
     def __post_init__(self):
         """One-line errors for values no run can use (they used to crash deep in torch, or train nothing)."""
+        self.normalize_collections()
+        self.check_numbers()
+        self.check_collections()
+
+    def normalize_collections(self) -> None:
+        """JSON/TOML lists become tuples; a regularizer given as one string is one spec, as with ``--reg``
+        (not split at commas: a spec's options are comma-separated, ``r1:gamma=1,lazy_interval=16``)."""
+        if isinstance(self.regularizers, str):
+            object.__setattr__(self, "regularizers", (self.regularizers,) if self.regularizers else ())
+        for key in ("regularizers", "betas"):
+            if isinstance(getattr(self, key), list):
+                object.__setattr__(self, key, tuple(getattr(self, key)))
+
+    def check_numbers(self) -> None:
         at_least = {"steps": 1, "batch_size": 1, "keep_checkpoints": 1, "eval_num": 2, "log_every": 0,
                     "sample_every": 0, "checkpoint_every": 0, "eval_every": 0, "n_critic": 1, "image_size": 1,
                     "channels": 1, "labels_per_class": 0}
@@ -52,10 +66,26 @@ class TrainConfig:
                 raise GankitError(f"{key} must be an integer >= {minimum}, got {value!r}")
         for key in ("lr_g", "lr_d"):
             value = getattr(self, key)
-            if value is not None and not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+            if value is not None and not (is_number(value) and 0 < value < float("inf")):
                 raise GankitError(f"{key} must be a positive learning rate, got {value!r}")
-        if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
+        if not (is_number(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise GankitError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if self.betas is not None and not (isinstance(self.betas, tuple) and len(self.betas) == 2
+                                           and all(is_number(beta) and 0 <= beta < 1 for beta in self.betas)):
+            raise GankitError(f"betas must be two numbers in [0, 1), e.g. --set betas=[0.5,0.999], got {self.betas!r}")
+
+    def check_collections(self) -> None:
+        """Names are strings, regularizers a list of spec strings, model_args a mapping of builder options."""
+        for key in ("model", "data", "objective", "optimizer", "eval_metric", "device"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise GankitError(f"{key} must be a name (a string), got {value!r}")
+        if not (isinstance(self.regularizers, tuple) and all(isinstance(spec, str) for spec in self.regularizers)):
+            raise GankitError(f"regularizers must be names or specs like r1:gamma=1, e.g. --set regularizers=r1 "
+                              f"or --set 'regularizers=[\"r1\",\"cr\"]', got {self.regularizers!r}")
+        if not isinstance(self.model_args, dict):
+            raise GankitError(f"model_args must be a mapping of builder options, e.g. --set 'model_args="
+                              f"{{\"width\": 32}}' or --set model_args.width=32, got {self.model_args!r}")
 
     def recipe_overrides(self) -> dict:
         """Options for gankit.create: model_args + the training hparams the user set."""
@@ -76,10 +106,12 @@ class TrainConfig:
         unknown = set(values) - names
         if unknown:
             raise GankitError(f"unknown config key(s) {', '.join(sorted(unknown))}; valid keys: {', '.join(sorted(names))}")
-        values = dict(values)
-        for key in ("regularizers", "betas"):
-            if isinstance(values.get(key), list):
-                values[key] = tuple(values[key])
+        required = [f.name for f in dataclasses.fields(cls)
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        missing = [name for name in required if name not in values]
+        if missing:
+            raise GankitError(f"config lacks {' and '.join(missing)}; set it in the config file or on the command "
+                              "line, `gankit train MODEL --data DATASET`")
         return cls(**values)
 
     def replace(self, **changes) -> "TrainConfig":
@@ -89,16 +121,29 @@ class TrainConfig:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
 
-def load_config(path: str | Path) -> TrainConfig:
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def load_config(path: str | Path, **overrides) -> TrainConfig:
+    """A TrainConfig from a ``.toml`` file, or else a JSON file, with the ``overrides`` that are not None (e.g. the
+    command line's model and data); a one-line error naming the file if it holds no config."""
     path = Path(path)
+    kind = "TOML" if path.suffix == ".toml" else "JSON"
     try:
-        text = path.read_text()
-        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        text = path.read_text(encoding="utf-8")
+        values = tomllib.loads(text) if kind == "TOML" else json.loads(text)
     except FileNotFoundError:
         raise GankitError(f"config file {path} not found") from None
+    except OSError as error:
+        raise GankitError(f"cannot read config file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise GankitError(f"config file {path} is not a text file (not UTF-8); give a JSON or .toml config") from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
-        raise GankitError(f"config file {path} is not valid {path.suffix[1:].upper() or 'JSON'}: {error}") from None
-    return TrainConfig.from_dict(values)
+        raise GankitError(f"config file {path} is not valid {kind}: {error}") from None
+    if not isinstance(values, dict):
+        raise GankitError(f"config file {path} must hold key/value pairs (a JSON object), not {type(values).__name__}")
+    return TrainConfig.from_dict({**values, **{key: value for key, value in overrides.items() if value is not None}})
 
 
 def parse_value(text: str) -> Any:
@@ -110,13 +155,14 @@ def parse_value(text: str) -> Any:
 
 def apply_overrides(config: TrainConfig, assignments: list[str]) -> TrainConfig:
     """Apply ``key=value`` strings; ``model_args.width=32`` sets a builder option."""
-    values = config.to_dict()
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         if not sep:
             raise GankitError(f"--set expects key=value, got '{assignment}'")
+        values = config.to_dict()
         if key.startswith("model_args."):
             values["model_args"] = {**values["model_args"], key.split(".", 1)[1]: parse_value(text)}
         else:
             values[key] = parse_value(text)
-    return TrainConfig.from_dict(values)
+        config = TrainConfig.from_dict(values)          # checked per assignment: each error names its own
+    return config

@@ -1,7 +1,10 @@
-"""Where and how gankit runs: the device by name, and process-wide settings for speed.
+"""Where and how gankit runs: the device by name, output paths it can write, and process-wide settings for speed.
 
 :func:`resolve_device` turns ``--device`` values into a torch device, with a one-line error when the
-device is not usable here (a CPU-only torch asked for ``cuda``, a GPU index that does not exist).
+device is not usable here (a CPU-only torch asked for ``cuda``, a GPU index that does not exist, a device
+type such as ``meta`` or ``xla`` that gankit cannot run on). :func:`check_output_file` and
+:func:`check_output_dir` refuse, before any work, a path that cannot be written (a folder given for a file,
+a file given for a folder, a read-only place), so the work is not lost when its result cannot be saved.
 
 The ``gankit`` command also applies process-wide settings for speed (library users may call them too).
 
@@ -20,6 +23,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import torch
 
@@ -53,6 +58,9 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
         device = torch.device(name)
     except (RuntimeError, TypeError, ValueError):
         raise GankitError(f"unknown device '{name}'; use cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise GankitError(f"device '{name}' cannot run gankit (it runs on cpu, cuda and mps); "
+                          f"devices here: {', '.join(usable_devices())}")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise GankitError(f"device '{name}' requested but CUDA is not available here (torch "
@@ -63,3 +71,46 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
     elif device.type == "mps" and not torch.backends.mps.is_available():
         raise GankitError(f"device '{name}' requested but MPS is not available here; use --device cpu")
     return device
+
+
+def usable_devices() -> list[str]:
+    """The ``--device`` values this machine can run: cpu, then cuda / cuda:N and mps where present."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda", f"cuda:0 .. cuda:{torch.cuda.device_count() - 1}"]
+    if torch.backends.mps.is_available():
+        names.append("mps")
+    return names
+
+
+def check_output_file(path: str | os.PathLike, what: str = "output file") -> Path:
+    """``path`` as a Path, or a one-line error when a file cannot be written there: it is a folder, or its
+    folder can neither be found nor created writable. Call it before the work whose result goes there."""
+    path = Path(path)
+    if path.is_dir():
+        raise GankitError(f"{what} {path} is a folder, not a file; give a file path (e.g. {path / 'NAME'})")
+    check_can_create_in(path.parent, what, path)
+    return path
+
+
+def check_output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """``path`` as a Path, or a one-line error when it cannot be (or become) a writable folder."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise GankitError(f"{what} {path} is an existing file, not a folder; choose another folder")
+    check_can_create_in(path, what, path)
+    return path
+
+
+def check_can_create_in(folder: Path, what: str, target: Path) -> None:
+    """A one-line error unless files can be created in ``folder``, or in the existing folder it would be made in
+    (a throw-away temporary file is the one test that holds for root, read-only mounts and /proc alike)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise GankitError(f"cannot write {what} {target}: {existing} is a file, not a folder; choose another path")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise GankitError(f"cannot write {what} {target}: {existing} is not writable ({error.strerror}); "
+                          "choose another path") from None

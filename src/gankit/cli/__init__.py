@@ -1,5 +1,6 @@
 """`gankit` command line: a thin layer over gankit.api. Each sub-command lives in ``cmd_<name>.py``
-with ``register(subparsers)``; user errors print one line (no traceback) and exit with status 2."""
+with ``register(subparsers)``; user errors print one line (no traceback) and exit with status 2, and so do
+files the operating system refuses (``cannot access FILE: REASON``)."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except GankitError as error:
         print(f"gankit: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:        # a file that could not be read or written, found only late: still one line
+        if error.filename is None:
+            raise
+        print(f"gankit: error: cannot access {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gankit: interrupted", file=sys.stderr)

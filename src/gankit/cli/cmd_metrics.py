@@ -22,6 +22,7 @@ from ..metrics.inception_score import check_splits, inception_score
 from ..metrics.kid import check_kid_options, kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
 from ..metrics.sources import check_counts, check_source, is_stats_file, source_features, source_stats
+from ..runtime import check_output_file
 from .messages import one_line_warnings
 
 
@@ -99,9 +100,11 @@ def _features(args, source: str, extractors: LazyExtractor):
 @one_line_warnings
 def run_fid(args) -> int:
     options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
-    if args.save_stats and not is_stats_file(args.save_stats):
-        raise GankitError(f"--save-stats {args.save_stats}: name the file FILE.npz (pytorch-fid's format), "
-                          "so that gankit and pytorch-fid read it back as statistics")
+    if args.save_stats:                        # before any feature pass
+        if not is_stats_file(args.save_stats):
+            raise GankitError(f"--save-stats {args.save_stats}: name the file FILE.npz (pytorch-fid's format), "
+                              "so that gankit and pytorch-fid read it back as statistics")
+        check_output_file(args.save_stats, "--save-stats")
     if args.source_b is None:
         if not args.save_stats:
             raise GankitError("give two sources to compare, or one source with --save-stats FILE.npz")

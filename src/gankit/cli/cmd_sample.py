@@ -8,6 +8,7 @@ import torch
 
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
+from ..runtime import check_output_file
 
 
 def register(subparsers):
@@ -29,6 +30,7 @@ def run(args):
     import gankit
     if args.num < 1:
         raise GankitError(f"--num must be at least 1, got {args.num}")
+    check_output_file(args.out, "--out")
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)

@@ -45,8 +45,7 @@ def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
             raise GankitError(f"{out_dir} was trained on '{config.data}', not '{args.data}'; drop --data to resume")
         return apply_overrides(config.replace(**chosen), args.set), out_dir, True
     if args.config:
-        config = load_config(args.config)
-        config = config.replace(**{k: v for k, v in (("model", args.model), ("data", args.data)) if v}, **chosen)
+        config = load_config(args.config, model=args.model, data=args.data).replace(**chosen)
     else:
         if not args.model:
             raise GankitError("no model given; use `gankit train MODEL --data DATASET` (see `gankit list`)")

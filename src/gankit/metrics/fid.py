@@ -206,8 +206,11 @@ class FeatureStats:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         extra = {"n": np.int64(self.n if self.n is not None else -1), "protocol": np.str_(self.protocol or "")}
-        np.savez(temporary, mu=self.mu, sigma=self.sigma, **extra)
-        os.replace(temporary, path)
+        try:
+            np.savez(temporary, mu=self.mu, sigma=self.sigma, **extra)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)          # only left when writing or renaming failed
         return path
 
     @classmethod

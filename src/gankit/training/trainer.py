@@ -4,6 +4,7 @@ generator, then call the hooks. It knows nothing about any particular GAN.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ from ..errors import GankitError, TrainingDiverged
 from ..recipes.base import GAN
 from ..recipes.factory import create
 from ..registry import DATASETS
-from ..runtime import resolve_device
+from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
 from .hooks import Hook, default_hooks
 
@@ -26,9 +27,43 @@ def load_training_data(config: TrainConfig, split: str = "train") -> TensorData:
     return data
 
 
+# settings that shape a GAN's weights: a checkpoint loads only into a GAN built with the same ones
+SHAPING_SETTINGS = ("model_args", "image_size", "channels")
+
+
 def build_gan(config: TrainConfig, data: TensorData) -> GAN:
-    return create(config.model, sample_shape=data.sample_shape, num_classes=data.num_classes,
-                  **config.recipe_overrides())
+    """The GAN of ``config`` for ``data``, tried on two samples: a one-line error when torch cannot build or
+    run its nets with these model_args (a negative width, a zero latent_dim), before any output is written."""
+    with warnings.catch_warnings(record=True) as caught:    # shown once it builds; else the error says why
+        try:
+            gan = create(config.model, sample_shape=data.sample_shape, num_classes=data.num_classes,
+                         **config.recipe_overrides())
+            try_forward(gan)
+        except (ValueError, RuntimeError, TypeError) as error:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise GankitError(f"model '{config.model}' cannot be built with model_args {config.model_args} for "
+                              f"samples of shape {tuple(data.sample_shape)}: {reason}; fix model_args "
+                              "(--set model_args.KEY=VALUE)") from None
+    for warning in caught:
+        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    return gan
+
+
+def try_forward(gan: GAN, num: int = 2) -> None:
+    """Generate ``num`` samples and discriminate them (no grad, eval mode, the global RNG state kept)."""
+    labels = torch.arange(num) % gan.num_classes if gan.conditional else None
+    was_training = gan.discriminator.training
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        samples = gan.generate(num, labels, rng=torch.Generator().manual_seed(0))
+        gan.discriminator.eval()
+        gan.discriminate(samples, labels)
+    gan.discriminator.train(was_training)
+
+
+def changed_settings(saved: dict, current: dict) -> str:
+    """``'model_args {'width': 8} -> {'width': 32}'`` for each shaping setting that differs, or ''."""
+    return ", ".join(f"{key} {saved.get(key)!r} -> {current.get(key)!r}" for key in SHAPING_SETTINGS
+                     if saved.get(key) != current.get(key))
 
 
 class Trainer:
@@ -38,8 +73,8 @@ class Trainer:
     def __init__(self, config: TrainConfig, out_dir: str | Path, *, resume: bool = False,
                  hooks: list[Hook] | None = None, progress: bool = True, data: TensorData | None = None):
         self.config = config
-        self.out_dir = Path(out_dir)
         self.device = resolve_device(config.device)
+        self.out_dir = check_output_dir(out_dir, "run folder")
         self.data = data if data is not None else load_training_data(config)
         torch.manual_seed(config.seed)                 # net initialisation and dropout
         self.gan = build_gan(config, self.data).to(self.device)
@@ -78,9 +113,15 @@ class Trainer:
         if payload["build_args"].get("name") != self.config.model:
             raise GankitError(f"checkpoint {path} is of model '{payload['build_args'].get('name')}', "
                               f"not '{self.config.model}'; resume with the run's own model")
-        self.gan.load_state_dict(payload["model"])
-        for name, opt in self.optimizers.items():
-            opt.load_state_dict(payload["optimizers"][name])
+        try:
+            self.gan.load_state_dict(payload["model"])
+            for name, opt in self.optimizers.items():
+                opt.load_state_dict(payload["optimizers"][name])
+        except (RuntimeError, ValueError, KeyError):      # weights or optimizer state of another shape
+            changes = changed_settings(payload["config"], self.config.to_dict())
+            raise GankitError(f"checkpoint {path} was trained with other model settings"
+                              f"{f' ({changes})' if changes else ''}; resume without changing them, "
+                              "or train into a new --out") from None
         self.gan.load_recipe_state(payload["recipe_state"])
         torch.set_rng_state(payload["rng"]["torch"])
         self.rng.set_state(payload["rng"]["batches"])
