@@ -54,6 +54,8 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (["fid", "{tmp}", "{tmp}", "--device", "xla"], "device 'xla' cannot run gankit"),
     (["eval", "{tmp}/missing", "--metric", "fid", "--device", "meta"], "device 'meta' cannot run gankit"),
     (["train", "--config", "{tmp}"], "cannot read config file {tmp}: Is a directory"),
+    (TRAIN_RING8 + ["--eval-metric", "fdi"], "unknown metric 'fdi'; valid metrics: "),
+    (["sample", "{tmp}/missing", "--out", "{tmp}/grid.jpg"], "gankit sample writes PNG; name the file FILE.png"),
 ])
 def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]

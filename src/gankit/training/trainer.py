@@ -14,7 +14,7 @@ from ..data.base import TensorData
 from ..errors import GankitError, TrainingDiverged
 from ..recipes.base import GAN
 from ..recipes.factory import create
-from ..registry import DATASETS
+from ..registry import DATASETS, METRICS
 from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
 from .hooks import Hook, default_hooks
@@ -74,6 +74,7 @@ class Trainer:
                  hooks: list[Hook] | None = None, progress: bool = True, data: TensorData | None = None):
         self.config = config
         self.device = resolve_device(config.device)
+        METRICS.entry(config.eval_metric)           # a typo fails now, not at the first evaluation
         self.out_dir = check_output_dir(out_dir, "run folder")
         self.data = data if data is not None else load_training_data(config)
         torch.manual_seed(config.seed)                 # net initialisation and dropout
