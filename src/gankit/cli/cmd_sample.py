@@ -30,9 +30,9 @@ def run(args):
     import gankit
     if args.num < 1:
         raise GankitError(f"--num must be at least 1, got {args.num}")
+    check_output_file(args.out, "--out")
     if Path(args.out).suffix.lower() != ".png":
         raise GankitError(f"--out {args.out}: gankit sample writes PNG; name the file FILE.png")
-    check_output_file(args.out, "--out")
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
