@@ -78,6 +78,8 @@ def test_train_resume_sample_and_bench(capsys, tmp_path):
     assert code == 0 and "step 30" in out
     steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert steps == [10, 20, 30]
+    code, out, err = run_cli(capsys, "train", "--resume", run_dir, "--steps", 25, "--no-progress")
+    assert code == 0 and "step 30" in out and "already at step 30, past --steps 25: nothing was trained" in err
     code, out, _ = run_cli(capsys, "sample", run_dir, "--num", 16, "--out", tmp_path / "grid.png")
     assert code == 0 and (tmp_path / "grid.png").stat().st_size > 0
     code, out, _ = run_cli(capsys, "bench", "modes", "--model", "mlp-gan", "--data", "ring8", "--seeds", 2,

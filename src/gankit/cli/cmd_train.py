@@ -1,6 +1,7 @@
 """`gankit train MODEL --data NAME --steps N --out RUN_DIR [--resume RUN_DIR] [--set key=value ...]`."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..config import TrainConfig, apply_overrides, load_config
@@ -59,5 +60,8 @@ def run(args):
     import gankit
     config, out_dir, resume = resolve_config(args)
     trainer = gankit.train(config, out_dir, resume=resume, progress=not args.no_progress)
+    if resume and trainer.step > config.steps:
+        print(f"gankit: note: {out_dir} was already at step {trainer.step}, past --steps {config.steps}: nothing "
+              f"was trained; give --steps above {trainer.step} to continue", file=sys.stderr)
     print(f"trained {config.model} on {config.data} to step {trainer.step}: {out_dir} "
           f"(checkpoint {trainer.last_checkpoint}, samples in {out_dir / 'samples'})")
