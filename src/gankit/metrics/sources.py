@@ -12,7 +12,10 @@ A *source* string (the CLI's arguments) is resolved in this order:
 * a registered dataset name, optionally ``NAME@SPLIT`` (default split ``train``): its first ``num``
   images. Their features and statistics are cached in ``$GANKIT_CACHE/metrics`` keyed by
   dataset, split, image shape, ``num`` and feature protocol -- except for datasets given by a path
-  (``image-folder:PATH``), whose files can change under the same name.
+  (``image-folder:PATH``), whose files can change under the same name. Note that ``image-folder:PATH``
+  is the *training dataset* view of a folder (resized and centre-cropped to its image size, 64 by
+  default, alpha composited on white), while ``PATH`` alone measures the files' own pixels: give the
+  plain folder to compare with other tools.
 
 Decoding runs on a thread pool up to two batches ahead of the network, so only the network is on
 the critical path.
