@@ -55,6 +55,8 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (["eval", "{tmp}/missing", "--metric", "fid", "--device", "meta"], "device 'meta' cannot run gankit"),
     (["train", "--config", "{tmp}"], "cannot read config file {tmp}: Is a directory"),
     (TRAIN_RING8 + ["--eval-metric", "fdi"], "unknown metric 'fdi'; valid metrics: "),
+    (["train", "cgan", "--data", "mnist", "--labels-per-class", "10", "--out", "{tmp}/x"],
+     "--labels-per-class keeps labels for only some samples, which 'cgan' cannot train on"),
     (["sample", "{tmp}/missing", "--out", "{tmp}/grid.jpg"], "gankit sample writes PNG; name the file FILE.png"),
 ])
 def test_user_errors_are_one_line(capsys, tmp_path, argv, message):

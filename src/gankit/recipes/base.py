@@ -73,6 +73,8 @@ def resolve_objective(objective: str | Objective) -> Objective:
 
 class GAN(nn.Module):
     """Generator + discriminator + objective, with an EMA copy of the generator for sampling."""
+    # trains when only some real samples carry labels (−1 = unlabelled, ``--labels-per-class``)
+    partial_labels = False
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, latent_dim: int,
                  sample_shape: tuple, objective: str | Objective | None = None,

@@ -93,6 +93,7 @@ class ACGAN(MultiHeadGAN):
     L_C − L_S. As losses: D minimises adv_D + w·(CE(real) + CE(fake)), G minimises adv_G + w·CE(fake),
     where adv is the chosen objective (non-saturating by default) and w = ``class_weight`` (1 in the paper)."""
     uses_labels = True
+    partial_labels = True                   # the class loss skips unlabelled samples
 
     def __init__(self, *args, class_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)

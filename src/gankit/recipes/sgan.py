@@ -62,6 +62,8 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
 
 
 class SGAN(MultiHeadGAN):
+    partial_labels = True                   # semi-supervised: the point of --labels-per-class
+
     def __init__(self, *args, feature_matching: bool = True, supervised_weight: float = 1.0,
                  labelled_batch_size: Optional[int] = None, labelled_shift: int = 0,
                  average_classifier: bool = False, **kwargs):

@@ -79,6 +79,9 @@ class Trainer:
         self.data = data if data is not None else load_training_data(config)
         torch.manual_seed(config.seed)                 # net initialisation and dropout
         self.gan = build_gan(config, self.data).to(self.device)
+        if config.labels_per_class and not self.gan.partial_labels:
+            raise GankitError(f"--labels-per-class keeps labels for only some samples, which '{config.model}' "
+                              "cannot train on; use it with sgan or acgan")
         self.gan.attach_data(self.data)
         self.optimizers = self.gan.make_optimizers()
         self.phases = self.gan.phases()
