@@ -128,3 +128,23 @@ def test_resume_with_other_model_args_is_one_line(tmp_path):
     Trainer(config(2), tmp_path, progress=False, data=tiny_data()).run()
     with pytest.raises(GankitError, match=r"other model settings \(model_args \{'width': 4\} -> \{'width': 8\}\)"):
         Trainer(config(4, model_args={"width": 8}), tmp_path, resume=True, progress=False, data=tiny_data())
+
+
+def test_logged_numbers_are_averaged_over_the_steps_that_logged_them(tmp_path):
+    """An evaluation once per window (or a lazy regularizer every k steps) is not divided by the window."""
+    from types import SimpleNamespace
+
+    from gankit.training.hooks import MetricsLogger
+    trainer = SimpleNamespace(out_dir=tmp_path, config=SimpleNamespace(steps=8))
+    logger = MetricsLogger(every=4)
+    logger.on_start(trainer)
+    for step in range(1, 9):
+        logs = {"loss_d": float(step)}
+        if step % 4 == 2:
+            logs["eval_is-mnist"] = 1.5                  # once in each window of 4 steps
+        logger.on_step(trainer, step, logs)
+    logger.on_end(trainer)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [4, 8]
+    assert [row["loss_d"] for row in rows] == [2.5, 6.5]
+    assert [row["eval_is-mnist"] for row in rows] == [1.5, 1.5]          # was 0.375: 1.5 / 4 steps

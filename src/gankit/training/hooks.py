@@ -32,11 +32,14 @@ def due(step: int, every: int, trainer) -> bool:
 
 
 class MetricsLogger(Hook):
-    """Averages of every logged number over ``every`` steps → metrics.jsonl and TensorBoard scalars."""
+    """Averages of every logged number over ``every`` steps → metrics.jsonl and TensorBoard scalars.
+
+    Each number is averaged over the steps that logged it: a metric evaluated once in the window, or a
+    lazy regularizer applied every k steps, is not diluted by the steps without it."""
 
     def __init__(self, every: int):
         self.every = every
-        self.sums, self.count, self.writer, self.started = defaultdict(float), 0, None, 0.0
+        self.sums, self.counts, self.writer, self.started = defaultdict(float), defaultdict(int), None, 0.0
 
     def on_start(self, trainer):
         self.path = trainer.out_dir / "metrics.jsonl"
@@ -46,11 +49,11 @@ class MetricsLogger(Hook):
     def on_step(self, trainer, step, logs):
         for key, value in logs.items():
             self.sums[key] += value
-        self.count += 1
+            self.counts[key] += 1
         if due(step, self.every, trainer) or logs.get("_force_log"):
-            self.write(trainer, step, {k: v / self.count for k, v in self.sums.items() if not k.startswith("_")})
+            self.write(trainer, step, {k: v / self.counts[k] for k, v in self.sums.items() if not k.startswith("_")})
             self.sums.clear()
-            self.count = 0
+            self.counts.clear()
 
     def write(self, trainer, step, values: dict):
         record = {"step": step, **values, "time_s": round(time.perf_counter() - self.started, 3)}
