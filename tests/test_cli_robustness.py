@@ -71,9 +71,19 @@ def test_resume_with_other_model_settings(capsys, trained_run):
     before = files_under(trained_run)
     error = one_line_error(capsys, ["train", "--resume", trained_run, "--steps", "3", "--no-progress",
                                     "--set", "model_args.hidden=16"])
-    assert "was trained with other model settings (model_args {'hidden': 8} -> {'hidden': 16}); resume " \
-           "without changing them, or train into a new --out" in error
+    assert "was trained with other settings (model_args {'hidden': 8} -> {'hidden': 16}); a resume " \
+           "may change only steps, " in error and error.endswith("train into a new --out instead")
     assert files_under(trained_run) == before
+    # settings that were written to config.json but not used (lr), or crashed every later resume (optimizer)
+    for change, shown in ((["--lr-g", "0.1"], "lr_g None -> 0.1"), (["--optimizer", "rmsprop"], "optimizer "),
+                          (["--seed", "5"], "seed 0 -> 5")):
+        error = one_line_error(capsys, ["train", "--resume", trained_run, "--steps", "3", "--no-progress", *change])
+        assert f"was trained with other settings ({shown}" in error, error
+        assert files_under(trained_run) == before
+    error = one_line_error(capsys, ["train", "--resume", trained_run, "--out", str(trained_run) + "-copy"])
+    assert "--resume continues" in error and "drop --out" in error
+    error = one_line_error(capsys, ["train", "--resume", trained_run, "--config", str(trained_run / "config.json")])
+    assert "drop --config" in error and files_under(trained_run) == before
 
 
 @pytest.mark.parametrize("name,content,message", [

@@ -126,7 +126,7 @@ def test_trial_forward_pass_changes_no_state():
 
 def test_resume_with_other_model_args_is_one_line(tmp_path):
     Trainer(config(2), tmp_path, progress=False, data=tiny_data()).run()
-    with pytest.raises(GankitError, match=r"other model settings \(model_args \{'width': 4\} -> \{'width': 8\}\)"):
+    with pytest.raises(GankitError, match=r"other settings \(model_args \{'width': 4\} -> \{'width': 8\}\)"):
         Trainer(config(4, model_args={"width": 8}), tmp_path, resume=True, progress=False, data=tiny_data())
 
 

@@ -68,6 +68,8 @@ class TrainConfig:
             value = getattr(self, key)
             if value is not None and not (is_number(value) and 0 < value < float("inf")):
                 raise GankitError(f"{key} must be a positive learning rate, got {value!r}")
+        if not (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2 ** 63):
+            raise GankitError(f"seed must be an integer in [0, 2^63), got {self.seed!r}")
         if not (is_number(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise GankitError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.betas is not None and not (isinstance(self.betas, tuple) and len(self.betas) == 2

@@ -30,6 +30,8 @@ def run(args):
     import gankit
     if args.num < 1:
         raise GankitError(f"--num must be at least 1, got {args.num}")
+    if not 0 <= args.seed < 2 ** 63:
+        raise GankitError(f"--seed must be in [0, 2^63), got {args.seed}")
     check_output_file(args.out, "--out")
     if Path(args.out).suffix.lower() != ".png":
         raise GankitError(f"--out {args.out}: gankit sample writes PNG; name the file FILE.png")

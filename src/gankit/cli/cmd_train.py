@@ -38,6 +38,11 @@ def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
         chosen["regularizers"] = tuple(args.regularizers)
     if args.resume:
         out_dir = Path(args.resume)
+        if args.out and Path(args.out) != out_dir:
+            raise GankitError(f"--resume continues {out_dir} in place; drop --out {args.out} (to start a new run "
+                              "from scratch, use --out without --resume)")
+        if args.config:
+            raise GankitError(f"--resume takes its settings from {out_dir}; drop --config {args.config}")
         config = run_config(out_dir)
         if args.model and args.model != config.model:
             raise GankitError(f"{out_dir} holds a '{config.model}' run, not '{args.model}'; "

@@ -27,8 +27,10 @@ def load_training_data(config: TrainConfig, split: str = "train") -> TensorData:
     return data
 
 
-# settings that shape a GAN's weights: a checkpoint loads only into a GAN built with the same ones
-SHAPING_SETTINGS = ("model_args", "image_size", "channels")
+# What a resume may change: how long to train, how often to log, sample, save and evaluate, and where to
+# run. Every other setting is fixed by the checkpoint: its weights, optimizer state and random state.
+RESUMABLE_SETTINGS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "eval_every",
+                      "eval_metric", "eval_num", "device")
 
 
 def build_gan(config: TrainConfig, data: TensorData) -> GAN:
@@ -61,9 +63,11 @@ def try_forward(gan: GAN, num: int = 2) -> None:
 
 
 def changed_settings(saved: dict, current: dict) -> str:
-    """``'model_args {'width': 8} -> {'width': 32}'`` for each shaping setting that differs, or ''."""
-    return ", ".join(f"{key} {saved.get(key)!r} -> {current.get(key)!r}" for key in SHAPING_SETTINGS
-                     if saved.get(key) != current.get(key))
+    """``"model_args {'width': 8} -> {'width': 32}"`` for each fixed setting that differs, or ''."""
+    def normal(value):
+        return tuple(value) if isinstance(value, list) else value
+    return ", ".join(f"{key} {saved[key]!r} -> {value!r}" for key, value in current.items()
+                     if key not in RESUMABLE_SETTINGS and key in saved and normal(saved[key]) != normal(value))
 
 
 class Trainer:
@@ -83,7 +87,11 @@ class Trainer:
             raise GankitError(f"--labels-per-class keeps labels for only some samples, which '{config.model}' "
                               "cannot train on; use it with sgan or acgan")
         self.gan.attach_data(self.data)
-        self.optimizers = self.gan.make_optimizers()
+        try:
+            self.optimizers = self.gan.make_optimizers()
+        except ValueError as error:                   # torch's own checks, e.g. a negative weight_decay
+            raise GankitError(f"the optimizers of '{config.model}' refuse these settings: {error}; fix them "
+                              "(--set model_args.KEY=VALUE, --lr-g/--lr-d)") from None
         self.phases = self.gan.phases()
         self.rng = torch.Generator(device="cpu").manual_seed(config.seed)   # batches and latents
         self.step = 0
@@ -117,15 +125,17 @@ class Trainer:
         if payload["build_args"].get("name") != self.config.model:
             raise GankitError(f"checkpoint {path} is of model '{payload['build_args'].get('name')}', "
                               f"not '{self.config.model}'; resume with the run's own model")
+        changes = changed_settings(payload["config"], self.config.to_dict())
+        if changes:            # else they would be written to config.json but not used, or crash the optimizer
+            raise GankitError(f"checkpoint {path} was trained with other settings ({changes}); a resume may "
+                              f"change only {', '.join(RESUMABLE_SETTINGS)}; train into a new --out instead")
         try:
             self.gan.load_state_dict(payload["model"])
             for name, opt in self.optimizers.items():
                 opt.load_state_dict(payload["optimizers"][name])
         except (RuntimeError, ValueError, KeyError):      # weights or optimizer state of another shape
-            changes = changed_settings(payload["config"], self.config.to_dict())
-            raise GankitError(f"checkpoint {path} was trained with other model settings"
-                              f"{f' ({changes})' if changes else ''}; resume without changing them, "
-                              "or train into a new --out") from None
+            raise GankitError(f"checkpoint {path} does not fit the '{self.config.model}' built from its "
+                              "settings; train into a new --out") from None
         self.gan.load_recipe_state(payload["recipe_state"])
         torch.set_rng_state(payload["rng"]["torch"])
         self.rng.set_state(payload["rng"]["batches"])
