@@ -55,6 +55,8 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (["eval", "{tmp}/missing", "--metric", "fid", "--device", "meta"], "device 'meta' cannot run gankit"),
     (["train", "--config", "{tmp}"], "cannot read config file {tmp}: Is a directory"),
     (TRAIN_RING8 + ["--eval-metric", "fdi"], "unknown metric 'fdi'; valid metrics: "),
+    (TRAIN_RING8 + ["--eval-every", "2", "--eval-metric", "fid-mnist"],
+     "--eval-metric fid-mnist cannot run on this run: metrics need images shaped"),
     (TRAIN_RING8 + ["--seed", "99999999999999999999"],
      "seed must be an integer in [0, 2^63), got 99999999999999999999"),
     (["sample", "{tmp}/missing", "--seed", "-1"], "--seed must be in [0, 2^63), got -1"),

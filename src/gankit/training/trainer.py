@@ -101,6 +101,8 @@ class Trainer:
         elif ckpt.list_checkpoints(self.out_dir):
             raise GankitError(f"{self.out_dir} already holds a trained run; continue it with --resume "
                               f"{self.out_dir} or choose another --out")
+        if config.eval_every:
+            self.probe_eval_metric()
         self.hooks = hooks if hooks is not None else default_hooks(config, progress)
 
     # ------------------------------------------------------------------------ state
@@ -119,6 +121,18 @@ class Trainer:
                                    f"not saved, last good checkpoint: {self.last_checkpoint or 'none'}")
         self.last_checkpoint = ckpt.save_checkpoint(ckpt.checkpoint_path(self.out_dir, self.step), self.state(), keep)
         return self.last_checkpoint
+
+    def probe_eval_metric(self) -> None:
+        """Run the training-time metric once on a few samples (no more than the largest minimum of any
+        metric), so that one that cannot work on this run (a conditional metric on an unconditional model,
+        image metrics on 2D points) fails before training, not at the first evaluation K steps in. The
+        global random state is kept, so training is the same with and without the probe."""
+        from .evaluation import evaluate
+        try:
+            with torch.random.fork_rng(devices=[]):
+                evaluate(self.gan, self.config, self.config.eval_metric, min(self.config.eval_num, 10))
+        except GankitError as error:
+            raise GankitError(f"--eval-metric {self.config.eval_metric} cannot run on this run: {error}") from None
 
     def restore(self, path: Path) -> None:
         payload = ckpt.load_checkpoint(path)
