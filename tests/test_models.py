@@ -1,11 +1,13 @@
 """Registry-driven: every registered model gets shape, one-training-step and save/load tests."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 import gankit
 from gankit.config import TrainConfig
+from gankit.errors import GankitError
 from gankit.training import Trainer
 from conftest import ALL_MODELS, tiny_model_setup
 
@@ -63,3 +65,15 @@ def test_save_load_round_trip(name, tmp_path):
     expected = trainer.gan.generate(4, labels, latent=latent)
     assert torch.equal(loaded.generate(4, labels, latent=latent), expected)
     assert loaded.step == 1 and loaded.config.model == name
+
+
+def test_api_misuse_gets_one_line_errors():
+    """Python callers get GankitError (what was wrong, what to do), as the CLI does."""
+    with pytest.raises(GankitError, match=r"a model is given by name \(a string\), got 3; valid models: "):
+        gankit.create(3)
+    gan = gankit.create("mlp-gan", regularizers="r1")            # one string is one spec, as with --reg
+    assert [type(r).__name__ for r in gan.regularizers] and len(gan.regularizers) == 1
+    for bad in (0, -1, 2.5, "4"):
+        with pytest.raises(GankitError, match="generate needs a number of samples of at least 1"):
+            gan.generate(bad)
+    assert gan.generate(np.int64(3)).shape == (3, 2)

@@ -51,6 +51,9 @@ class Registry:
         return True
 
     def _split(self, name: str) -> tuple[str, str | None]:
+        if not isinstance(name, str):
+            raise GankitError(f"a {self.kind} is given by name (a string), got {name!r}; valid {self.kind}s: "
+                              f"{', '.join(self.describe_name(n) for n in self.names())}")
         if name in self._entries:
             return name, None
         head, sep, arg = name.partition(":")

@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -143,6 +144,9 @@ class GAN(nn.Module):
     def generate(self, n: int, labels: Optional[torch.Tensor] = None, *, rng=None, ema: bool = True,
                  latent: Optional[torch.Tensor] = None, batch_size: int = 256) -> torch.Tensor:
         """``n`` samples from the (EMA) generator in eval mode, on CPU; labels cycle 0..K-1 if omitted."""
+        if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
+            raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
+        n = int(n)
         net = self.generator_ema if ema else self.generator
         was_training = net.training
         net.eval()

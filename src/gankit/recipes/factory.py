@@ -28,8 +28,9 @@ def create(name: str, **overrides) -> GAN:
                           f"its options: {', '.join(valid)}")
     if "sample_shape" in overrides:
         overrides["sample_shape"] = tuple(overrides["sample_shape"])
-    if "regularizers" in overrides:
-        overrides["regularizers"] = tuple(overrides["regularizers"])
+    if "regularizers" in overrides:          # one string is one spec, as in TrainConfig and --reg
+        specs = overrides["regularizers"]
+        overrides["regularizers"] = (specs,) if isinstance(specs, str) else tuple(specs)
     gan = entry.builder(**overrides)
     gan.build_args = {"name": entry.name, **overrides}
     return gan
