@@ -77,3 +77,16 @@ def test_api_misuse_gets_one_line_errors():
         with pytest.raises(GankitError, match="generate needs a number of samples of at least 1"):
             gan.generate(bad)
     assert gan.generate(np.int64(3)).shape == (3, 2)
+
+
+def test_generate_checks_its_labels_and_train_its_config():
+    cgan = gankit.create("cgan")
+    assert cgan.generate(3, [0, 9, 4]).shape[0] == 3                     # a list is fine
+    for labels, message in (([0, 10, 1], r"classes 0\.\.9; got 0\.\.10"), ([0, 1], "must be 3 integer classes"),
+                            (torch.tensor([0.5, 1.0, 2.0]), "must be 3 integer classes")):
+        with pytest.raises(GankitError, match=message):
+            cgan.generate(3, labels)
+    with pytest.raises(GankitError, match="'mlp-gan' is unconditional; call generate without labels"):
+        gankit.create("mlp-gan").generate(2, [0, 1])
+    with pytest.raises(GankitError, match="train takes a TrainConfig .*got dict"):
+        gankit.train({"model": "mlp-gan", "data": "ring8"})

@@ -36,6 +36,9 @@ def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *
           progress: bool = True, **config_values):
     """Train from a TrainConfig (or its fields as keywords) into ``out_dir``; returns the Trainer."""
     from .training import Trainer
+    if config is not None and not isinstance(config, TrainConfig):
+        raise GankitError(f"train takes a TrainConfig (or its fields as keywords), got {type(config).__name__}; "
+                          "e.g. gankit.train(model='dcgan', data='mnist', steps=200)")
     config = config if config is not None else TrainConfig(**config_values)
     return Trainer(config, out_dir, resume=resume, progress=progress).run()
 

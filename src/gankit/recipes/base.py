@@ -140,6 +140,22 @@ class GAN(nn.Module):
     def fake_samples(self, n: int, labels: Optional[torch.Tensor], rng: torch.Generator):
         return self.run_generator(self.generator, self.sample_latent(n, rng), labels)
 
+    def check_labels(self, labels, n: int) -> Optional[torch.Tensor]:
+        """``labels`` for ``generate`` as a long tensor of ``n`` classes in range, or a one-line error."""
+        if labels is None:
+            return None
+        if not self.conditional:
+            raise GankitError(f"labels were given, but '{self.build_args.get('name', 'this model')}' is "
+                              "unconditional; call generate without labels")
+        labels = torch.as_tensor(labels)
+        if labels.shape != (n,) or labels.is_floating_point() or labels.is_complex():
+            raise GankitError(f"labels must be {n} integer classes, one per sample; got shape "
+                              f"{tuple(labels.shape)} of {labels.dtype}")
+        if n and (int(labels.min()) < 0 or int(labels.max()) >= self.num_classes):
+            raise GankitError(f"labels must be classes 0..{self.num_classes - 1}; got {int(labels.min())}.."
+                              f"{int(labels.max())}")
+        return labels.long()
+
     @torch.no_grad()
     def generate(self, n: int, labels: Optional[torch.Tensor] = None, *, rng=None, ema: bool = True,
                  latent: Optional[torch.Tensor] = None, batch_size: int = 256) -> torch.Tensor:
@@ -147,6 +163,7 @@ class GAN(nn.Module):
         if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
             raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
         n = int(n)
+        labels = self.check_labels(labels, n)
         net = self.generator_ema if ema else self.generator
         was_training = net.training
         net.eval()
