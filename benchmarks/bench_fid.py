@@ -4,6 +4,7 @@
     python benchmarks/bench_fid.py end-to-end --n 200 [--pytorch-fid-python PY]
     python benchmarks/bench_fid.py frechet-parts [--rounds 7]
     python benchmarks/bench_fid.py allocator --n 200 [--batch-size 50]
+    python benchmarks/bench_fid.py is-order
 
 ``frechet``: our Fréchet distance vs pytorch-fid's ``calculate_frechet_distance`` (scipy ``sqrtm``)
 on real feature statistics -- MNIST-classifier fc128 features of Fashion-MNIST train vs test (10k vs
@@ -246,9 +247,22 @@ def run_frechet_parts(args) -> None:
           "fid": fid_from_stats(stats_a, stats_b, device="cpu"), "cpu_count": os.cpu_count()})
 
 
+def run_is_order(args) -> None:
+    """The Inception Score's split order on inputs sorted by class: the MNIST classifier's logits of the
+    MNIST test digits (100 per class) sorted by label, cut in input order and after the permutation."""
+    from gankit.metrics.inception_score import inception_score
+    data = load_dataset("mnist", split="test")
+    order = torch.argsort(data.labels, stable=True)
+    _, logits = make_extractor("mnist-classifier")(images_to_uint8(data.samples[order]))
+    in_order, shuffled = inception_score(logits, shuffle_seed=None), inception_score(logits)
+    emit({"bench": "is-order", "n": len(logits), "sorted_by_class": True,
+          "is_input_order": round(in_order["is"], 4), "is_std_input_order": round(in_order["is_std"], 4),
+          "is_shuffled": round(shuffled["is"], 4), "is_std_shuffled": round(shuffled["is_std"], 4)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("frechet", "frechet-parts", "end-to-end", "allocator"))
+    parser.add_argument("what", choices=("frechet", "frechet-parts", "end-to-end", "allocator", "is-order"))
     parser.add_argument("--pytorch-fid-python", default=PYTORCH_FID_PYTHON)
     parser.add_argument("--inception-n", type=int, default=1000,
                         help="n of cached Inception features of the train-vs-test run (0: skip)")
@@ -263,7 +277,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="rounds of best-of-5 for frechet-parts")
     args = parser.parse_args()
     {"frechet": run_frechet, "frechet-parts": run_frechet_parts, "end-to-end": run_end_to_end,
-     "allocator": run_allocator}[args.what](args)
+     "allocator": run_allocator, "is-order": run_is_order}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr-g", type=float, default=None, help="G's Adam lr (default: the recipe's 2e-4)")
     parser.add_argument("--images", default="docs/images")
+    parser.add_argument("--real-only", action="store_true",
+                        help="print the pixel statistics of the data only (first 1000 and all images), no training")
     args = parser.parse_args()
+    if args.real_only:
+        samples = load_dataset(args.data).samples
+        print(json.dumps({"data": args.data, "real_first_1000": pixel_stats(samples[:1000]),
+                          f"real_all_{len(samples)}": pixel_stats(samples)}))
+        return
     loop = {"auto": None, "true": True, "false": False}[args.keras_loop]
     suffix = "" if loop is None else f"-keras-loop-{args.keras_loop}"
     suffix += "" if args.lr_g is None else f"-lr-g-{args.lr_g:g}"
