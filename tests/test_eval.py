@@ -61,7 +61,7 @@ def test_eval_quiet_and_bad_metric_name(run, capsys):
     error = capsys.readouterr().err.strip()
     assert "fdi" in error and "fid-mnist" in error and len(error.splitlines()) == 1
     assert main(["eval", str(run), "--metric", METRIC, "--batch-size", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "gankit: error: --batch-size must be at least 1, got 0"
+    assert capsys.readouterr().err.strip() == "gankit: error: --batch-size must be an integer of at least 1, got 0"
 
 
 def test_eval_uses_the_given_classifier_weights_and_leaves_the_cache_alone(run, tmp_path, capsys):

@@ -77,6 +77,21 @@ def test_api_misuse_gets_one_line_errors():
         with pytest.raises(GankitError, match="generate needs a number of samples of at least 1"):
             gan.generate(bad)
     assert gan.generate(np.int64(3)).shape == (3, 2)
+    for options, message in (({"hidden": 0}, "these layers have no units: generator.net.0.weight"),
+                             ({"clip": -1}, "clip must be a positive number, got -1"),
+                             ({"lr_d": 0.0}, "lr_d must be a positive number, got 0.0"),
+                             ({"n_critic": 0}, "n_critic must be an integer >= 1, got 0"),
+                             ({"weight_decay": -0.1}, "weight_decay must be a number >= 0, got -0.1")):
+        with pytest.raises(GankitError, match=message):
+            gankit.create("mlp-gan", **options)
+    assert gankit.create("mlp-gan", clip=0.01).hparams["clip"] == 0.01
+    with pytest.raises(GankitError, match="run must be a path .*got 5"):
+        gankit.load(5)
+    for options, message in (({"num": "20"}, "--num must be a positive number of images, got '20'"),
+                             ({"num": 4, "batch_size": 2.5}, "--batch-size must be an integer of at least 1"),
+                             ({"num": 4, "seed": -1}, r"seed must be an integer in \[0, 2\^63\), got -1")):
+        with pytest.raises(GankitError, match=message):
+            gankit.evaluate("no-such-run", "fid", **options)
 
 
 def test_generate_checks_its_labels_and_train_its_config():

@@ -1,12 +1,14 @@
 """The Python API: create a GAN by name, train it, load a finished run, evaluate it."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from .config import TrainConfig, load_config
+from .config import TrainConfig, check_seed, load_config
 from .errors import GankitError
 from .recipes.base import GAN
 from .recipes.factory import create
+from .metrics.sources import check_counts
 from .registry import DATASETS, METRICS, MODELS, OBJECTIVES, REGULARIZERS
 from .runtime import resolve_device
 from .training import checkpoint as ckpt
@@ -47,6 +49,9 @@ def load(run: str | Path, checkpoint: str | Path | None = None, device: str | No
     """A trained GAN (weights, EMA generator, config) from a run folder or a checkpoint file, on ``device``
     (``None``: cuda when available)."""
     device = resolve_device(device)          # a device this machine lacks fails before any loading
+    for name, path in (("run", run), ("checkpoint", checkpoint)):
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise GankitError(f"{name} must be a path (a run folder or a checkpoint file), got {path!r}")
     payload = ckpt.load_checkpoint(Path(checkpoint) if checkpoint else Path(run))
     build_args = dict(payload["build_args"])
     gan = create(build_args.pop("name"), **build_args)
@@ -67,6 +72,8 @@ def run_config(run: str | Path) -> TrainConfig:
 def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, batch_size: int = 100,
              device: str | None = None, classifier_path: str | Path | None = None, progress: bool = False) -> dict:
     from .training.evaluation import evaluate as evaluate_gan
+    check_counts(num, batch_size)                # before loading: a bad count fails in one line, at once
+    check_seed(seed)
     gan = load(run, device=device)
     classifier = Path(classifier_path) if classifier_path else None
     return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run),

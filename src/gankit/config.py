@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
+
 from .errors import GankitError
 
 
@@ -51,7 +53,7 @@ class TrainConfig:
         """JSON/TOML lists become tuples; a regularizer given as one string is one spec, as with ``--reg``
         (not split at commas: a spec's options are comma-separated, ``r1:gamma=1,lazy_interval=16``)."""
         if isinstance(self.regularizers, str):
-            object.__setattr__(self, "regularizers", (self.regularizers,) if self.regularizers else ())
+            object.__setattr__(self, "regularizers", regularizer_specs(self.regularizers))
         for key in ("regularizers", "betas"):
             if isinstance(getattr(self, key), list):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
@@ -59,17 +61,16 @@ class TrainConfig:
     def check_numbers(self) -> None:
         at_least = {"steps": 1, "batch_size": 1, "keep_checkpoints": 1, "eval_num": 2, "log_every": 0,
                     "sample_every": 0, "checkpoint_every": 0, "eval_every": 0, "n_critic": 1, "image_size": 1,
-                    "channels": 1, "labels_per_class": 0}
+                    "channels": 1, "labels_per_class": 1}
         for key, minimum in at_least.items():
             value = getattr(self, key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < minimum):
+            if value is not None and (not is_integer(value) or value < minimum):
                 raise GankitError(f"{key} must be an integer >= {minimum}, got {value!r}")
         for key in ("lr_g", "lr_d"):
             value = getattr(self, key)
             if value is not None and not (is_number(value) and 0 < value < float("inf")):
                 raise GankitError(f"{key} must be a positive learning rate, got {value!r}")
-        if not (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2 ** 63):
-            raise GankitError(f"seed must be an integer in [0, 2^63), got {self.seed!r}")
+        check_seed(self.seed)
         if not (is_number(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise GankitError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.betas is not None and not (isinstance(self.betas, tuple) and len(self.betas) == 2
@@ -125,6 +126,25 @@ class TrainConfig:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def regularizer_specs(specs) -> tuple:
+    """Regularizer specs as a tuple: one string is one spec, as with ``--reg`` (not split at commas: a
+    spec's options are comma-separated, ``r1:gamma=1,lazy_interval=16``); an empty string is none."""
+    if isinstance(specs, str):
+        return (specs,) if specs else ()
+    return tuple(specs) if isinstance(specs, (list, tuple)) else (specs,)
+
+
+def is_integer(value: Any) -> bool:
+    """A Python or numpy integer, not a bool (True would count as 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_seed(seed: Any, name: str = "seed") -> None:
+    """A seed torch.Generator.manual_seed takes without overflow: an integer in [0, 2^63)."""
+    if not (is_integer(seed) and 0 <= seed < 2 ** 63):
+        raise GankitError(f"{name} must be an integer in [0, 2^63), got {seed!r}")
 
 
 def load_config(path: str | Path, **overrides) -> TrainConfig:

@@ -50,8 +50,12 @@ def run_modes(args):
         objectives = [args.objective]
         if args.objective:
             OBJECTIVES.entry(args.objective)
-    if args.seeds < 1 or args.steps < 1:
-        raise GankitError("--seeds and --steps must be at least 1")
+    for flag in ("seeds", "steps", "batch_size", "workers"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise GankitError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
+    if args.min_share is not None and not 0 <= args.min_share <= 1:
+        raise GankitError(f"--min-share is a share of the samples, in [0, 1]; got {args.min_share}")
 
     def progress(result):
         print(f"  {result['objective'] or 'default'} seed {result['seed']}: {result['modes_covered']} modes, "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ..config import check_seed
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
 from ..runtime import check_output_file
@@ -14,7 +15,7 @@ from ..runtime import check_output_file
 def register(subparsers):
     parser = subparsers.add_parser("sample", help="write a PNG grid of samples from a trained run")
     parser.add_argument("run", help="run folder or checkpoint file")
-    parser.add_argument("--num", type=int, default=64)
+    parser.add_argument("--num", type=int, default=None, help="samples in the grid (default 64)")
     parser.add_argument("--out", default="samples.png", help="PNG file to write")
     parser.add_argument("--class", dest="class_id", type=int, default=None, help="class to generate (conditional models)")
     parser.add_argument("--seed", type=int, default=0)
@@ -22,16 +23,32 @@ def register(subparsers):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--traverse", metavar="CODE", default=None,
                         help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
-    parser.add_argument("--rows", type=int, default=10, help="rows of a --traverse grid")
+    parser.add_argument("--rows", type=int, default=None, help="rows of a --traverse grid (default 10)")
     parser.set_defaults(func=run)
+
+
+def check_grid_flags(args) -> None:
+    """--num/--class shape a sample grid and --rows a traversal; a flag the chosen grid ignores is refused."""
+    if args.traverse is not None:
+        ignored = [flag for flag, value in (("--num", args.num), ("--class", args.class_id)) if value is not None]
+        if ignored:
+            raise GankitError(f"{' and '.join(ignored)} do not apply to --traverse (its grid is --rows rows by the "
+                              "code's values); use --rows, or drop --traverse")
+        args.rows = 10 if args.rows is None else args.rows
+        if args.rows < 1:
+            raise GankitError(f"--rows must be at least 1, got {args.rows}")
+    else:
+        if args.rows is not None:
+            raise GankitError("--rows applies only to a --traverse grid; use --num for a sample grid")
+        args.num = 64 if args.num is None else args.num
+        if args.num < 1:
+            raise GankitError(f"--num must be at least 1, got {args.num}")
 
 
 def run(args):
     import gankit
-    if args.num < 1:
-        raise GankitError(f"--num must be at least 1, got {args.num}")
-    if not 0 <= args.seed < 2 ** 63:
-        raise GankitError(f"--seed must be in [0, 2^63), got {args.seed}")
+    check_grid_flags(args)
+    check_seed(args.seed, "--seed")
     check_output_file(args.out, "--out")
     if Path(args.out).suffix.lower() != ".png":
         raise GankitError(f"--out {args.out}: gankit sample writes PNG; name the file FILE.png")

@@ -37,6 +37,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from ..config import is_integer
 from ..data.download import cache_dir
 from ..data.image_folder import _to_8bit, find_images
 from ..errors import GankitError
@@ -274,10 +275,10 @@ def run_samples(path: Path, num: int, seed: int = 0, batch_size: int = 100, devi
 
 def check_counts(num: int | None, batch_size: int) -> None:
     """One-line errors for image counts that would otherwise slice oddly (a negative ``num``) or crash."""
-    if num is not None and num < 1:
-        raise GankitError(f"--num must be a positive number of images, got {num}")
-    if batch_size < 1:
-        raise GankitError(f"--batch-size must be at least 1, got {batch_size}")
+    if num is not None and not (is_integer(num) and num >= 1):
+        raise GankitError(f"--num must be a positive number of images, got {num!r}")
+    if not (is_integer(batch_size) and batch_size >= 1):
+        raise GankitError(f"--batch-size must be an integer of at least 1, got {batch_size!r}")
 
 
 def check_source(source: str, *, num: int | None = None, images: bool = False) -> None:

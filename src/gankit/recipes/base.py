@@ -17,9 +17,10 @@ from torch import nn
 
 from .. import draws
 from ..errors import GankitError
+from ..config import is_number
 from ..objectives import check_compatible, clip_parameters_, discriminator_scores
 from ..objectives.base import Objective
-from ..objectives.regularizers import build_regularizer, check_regularizer
+from ..objectives.regularizers import Regularizer, build_regularizer, check_regularizer
 from ..registry import OBJECTIVES
 
 # Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
@@ -100,9 +101,36 @@ class GAN(nn.Module):
                    else (defaults or {}, self.objective.hparams))
         self.hparams = {**DEFAULT_HPARAMS, **ordered[0], **ordered[1],
                         **{k: v for k, v in hparam_overrides.items() if v is not None}}
+        self.check_hparams()
+        self.check_nonempty()
         self.build_args: dict = {}      # filled by gankit.create: how to rebuild this GAN from a checkpoint
 
     # ----------------------------------------------------------------------------- construction
+    def check_hparams(self) -> None:
+        """One-line errors for training options no optimiser can use (torch accepts some and trains nothing:
+        a zero learning rate, a negative clip that maps every weight to the same value)."""
+        hparams = self.hparams
+        def is_positive(value):
+            return is_number(value) and 0 < value < float("inf")
+        positive = [key for key in ("lr_g", "lr_d", "eps") if not is_positive(hparams[key])]
+        if hparams["clip"] is not None and not is_positive(hparams["clip"]):
+            positive.append("clip")
+        if positive:
+            raise GankitError(" and ".join(f"{key} must be a positive number, got {hparams[key]!r}"
+                                           for key in positive))
+        if not (is_number(hparams["weight_decay"]) and 0 <= hparams["weight_decay"] < float("inf")):
+            raise GankitError(f"weight_decay must be a number >= 0, got {hparams['weight_decay']!r}")
+        n_critic = hparams["n_critic"]
+        if not (isinstance(n_critic, (int, np.integer)) and not isinstance(n_critic, bool) and n_critic >= 1):
+            raise GankitError(f"n_critic must be an integer >= 1, got {n_critic!r}")
+
+    def check_nonempty(self) -> None:
+        """A layer with no units (``hidden=0``, ``width=0``) builds and runs in torch but cannot learn."""
+        empty = [name for name, p in self.named_parameters() if p.numel() == 0]
+        if empty:
+            raise GankitError(f"these layers have no units: {', '.join(empty[:3])}; the model's size options "
+                              "(hidden, width, latent_dim, ...) must be at least 1")
+
     def check_compatible(self) -> None:
         """Refuse an objective or regularizer this discriminator/data cannot use (one-line error)."""
         check_compatible(self.objective, self.discriminator)
@@ -112,8 +140,11 @@ class GAN(nn.Module):
     @staticmethod
     def build_regularizer(spec):
         """A Regularizer, from itself or from ``"name"`` / ``"name:key=value,key=value"`` (e.g. r1:gamma=1)."""
-        if not isinstance(spec, str):
+        if isinstance(spec, Regularizer):
             return spec
+        if not isinstance(spec, str):
+            raise GankitError(f"a regularizer is a name or a spec like 'r1:gamma=1' (or a Regularizer), got {spec!r}; "
+                              "see `gankit list regularizers`")
         name, _, options = spec.partition(":")
         values = dict(item.split("=", 1) for item in options.split(",") if "=" in item)
         return build_regularizer(name, **{k: parse_number(v) for k, v in values.items()})

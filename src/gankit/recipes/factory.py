@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 
+from ..config import regularizer_specs
 from ..errors import GankitError
 from ..registry import MODELS
 from .base import GAN, HPARAM_KEYS
@@ -28,9 +29,8 @@ def create(name: str, **overrides) -> GAN:
                           f"its options: {', '.join(valid)}")
     if "sample_shape" in overrides:
         overrides["sample_shape"] = tuple(overrides["sample_shape"])
-    if "regularizers" in overrides:          # one string is one spec, as in TrainConfig and --reg
-        specs = overrides["regularizers"]
-        overrides["regularizers"] = (specs,) if isinstance(specs, str) else tuple(specs)
+    if "regularizers" in overrides:
+        overrides["regularizers"] = regularizer_specs(overrides["regularizers"])
     gan = entry.builder(**overrides)
     gan.build_args = {"name": entry.name, **overrides}
     return gan
