@@ -33,3 +33,19 @@ def _deterministic():
 
 
 ALL_MODELS = gankit.list_models()
+
+
+@pytest.fixture
+def zeroed_fc_in_torch_hub(tmp_path, monkeypatch):
+    """The walkthrough's setup: no Inception file in gankit's cache, and in torch hub's a pytorch-fid-named
+    file written from weights without a classifier (all-zero fc, as benchmarks/bench_fid.py writes)."""
+    import torch
+    from gankit.metrics.inception_weights import PYTORCH_FID_FILE, pytorch_fid_state_dict, random_inception
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setenv("GANKIT_OFFLINE", "1")
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    hub_file = tmp_path / "torch" / "hub" / "checkpoints" / PYTORCH_FID_FILE
+    hub_file.parent.mkdir(parents=True)
+    torch.save(pytorch_fid_state_dict(random_inception()), hub_file)
+    return hub_file

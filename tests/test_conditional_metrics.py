@@ -148,7 +148,47 @@ def test_classifier_fid_real_digits_small_noise_large(digits):
     other_half = more_images[300:]   # 30 more digits of each class, none of them in `images`, interleaved
     real = METRICS.build("classifier-fid", make_context(images, labels, lambda n, r: other_half[:n]))
     noise = METRICS.build("classifier-fid", make_context(images, labels, noise_sampler))
-    assert real["metric"] == "classifier_fid_mnist-classifier_fc128_n200_train"
+    # the name says what differs from fid-mnist: float samples, a seeded random training subset
+    assert real["metric"] == "classifier_fid_mnist-classifier_fc128_float_n200_vs_mnist-train-random200-seed0"
     # 200 vs 200 in 128-d carries a large finite-sample bias (about 610 here; ~30 at 4000 vs 4000),
     # uniform noise is about 5000
     assert real["reference_samples"] == 200 and 0 < real["value"] < noise["value"] / 5
+
+
+def test_classifier_fid_and_fid_mnist_say_how_they_differ():
+    """Both are MNIST-classifier FIDs "generated vs training" but give other values: their help says why."""
+    classifier_fid, fid_mnist = METRICS.entry("classifier-fid").help, METRICS.entry("fid-mnist").help
+    assert "float samples" in classifier_fid and "drawn at random with --seed" in classifier_fid
+    assert "fid-mnist differs: 8-bit pixels, first --num images" in classifier_fid
+    assert "the first --num training images, both as 8-bit pixels" in fid_mnist
+    assert "classifier-fid differs: float samples vs a random training subset" in fid_mnist
+
+
+@pytest.mark.parametrize("name", ["is", "is-mnist"])
+def test_eval_inception_score_refuses_splits_of_one_sample_before_any_network(name, monkeypatch):
+    """10 samples in 10 splits scored exactly 1.0; the check now comes before the network loads."""
+    import gankit.metrics.registered as registered
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the feature network was loaded before the sample count was checked")
+    monkeypatch.setattr(registered, "_extractor", no_network)
+    images, labels = torch.zeros(1, 1, 28, 28), torch.zeros(1, dtype=torch.long)
+    with pytest.raises(GankitError) as error:
+        METRICS.build(name, make_context(images, labels, noise_sampler, num_samples=19))
+    assert str(error.value) == ("the Inception Score of 19 sample(s) in 10 splits would put fewer than 2 in a split, "
+                                "which always scores exactly 1.0; use at least 20 samples (--num)")
+
+
+def test_eval_inception_score_names_the_weight_file_that_lacks_the_classifier(zeroed_fc_in_torch_hub, tmp_path):
+    from gankit.metrics.registered import cached_extractor
+    cached_extractor.cache_clear()                 # an Inception loaded by another test read other weights
+    images, labels = torch.zeros(1, 1, 28, 28), torch.zeros(1, dtype=torch.long)
+    try:
+        with pytest.raises(GankitError) as error:
+            METRICS.build("is", make_context(images, labels, noise_sampler, num_samples=20))
+    finally:
+        cached_extractor.cache_clear()
+    assert str(error.value) == (
+        f"the Inception Score needs the 1008-class classifier, which the Inception weights loaded from "
+        f"{zeroed_fc_in_torch_hub} lack (no fc layer, or an all-zero one); put pytorch-fid's downloaded "
+        f"pt_inception-2015-12-05-6726825d.pth (sha256 6726825d...) in {tmp_path / 'cache'}, or use --metric is-mnist")

@@ -245,6 +245,26 @@ def test_image_folder_errors_are_one_line(tmp_path):
     assert "\n" not in str(error.value)
 
 
+def test_image_folder_follows_symlinks_and_counts_broken_ones(tmp_path):
+    """A symlinked sub-folder was neither read nor counted, and a broken link went uncounted."""
+    from gankit.data.image_folder import scan_folder
+    outside, root = tmp_path / "elsewhere", tmp_path / "images"
+    (outside / "more").mkdir(parents=True)
+    (root / "own").mkdir(parents=True)
+    for path in (root / "own" / "a.png", outside / "more" / "b.png", outside / "c.png"):
+        Image.new("RGB", (8, 8), (255, 0, 0)).save(path)
+    (root / "notes.txt").write_text("not an image")
+    (root / "linked").symlink_to(outside / "more", target_is_directory=True)     # a symlinked sub-folder
+    (root / "own" / "c.png").symlink_to(outside / "c.png")                        # a symlinked image
+    (root / "gone.png").symlink_to(tmp_path / "nowhere.png")                     # a broken link
+    (root / "own" / "loop").symlink_to(root, target_is_directory=True)          # back to an ancestor
+    contents = scan_folder(root)
+    assert contents.images == [root / "linked" / "b.png", root / "own" / "a.png", root / "own" / "c.png"]
+    assert contents.skipped == [root / "gone.png", root / "notes.txt"]
+    data = load_dataset(f"image-folder:{root}", image_size=8)
+    assert data.samples.shape == (3, 3, 8, 8)
+
+
 # ------------------------------------------------------------------------------- 2-D mixtures
 
 def test_toy_mixtures_shapes_modes_and_determinism():

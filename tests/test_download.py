@@ -120,3 +120,52 @@ def test_published_checksums_are_well_formed():
         assert [file.name for file in dataset.files] == list(NAMES)
         for file in dataset.files:
             assert re.fullmatch(r"[0-9a-f]{32}", file.md5) and re.fullmatch(r"[0-9a-f]{64}", file.sha256)
+
+
+def test_inception_weights_download_tries_each_mirror_and_checks_sha256(server, tmp_path, capsys):
+    """The online path of the FID weights: a mirror with wrong bytes or none at all is skipped; only a
+    file with the expected sha256 lands under its final name in the cache."""
+    from gankit.metrics import inception_weights
+    url, folder, requested = server
+    content = b"weights" * 1000
+    (folder / "good.pth").write_bytes(content)
+    (folder / "bad.pth").write_bytes(content[:-1] + b"X")
+    remote = download.RemoteFile("pt_inception-test.pth", None, hashlib.sha256(content).hexdigest())
+    mirrors = (url + "missing.pth", url + "bad.pth", url + "good.pth")
+    path = inception_weights.download_weights(urls=mirrors, remote=remote)
+    assert path == tmp_path / "cache" / "pt_inception-test.pth" and path.read_bytes() == content
+    assert requested == ["/missing.pth", "/bad.pth", "/good.pth"]
+    assert "HTTP 404" in capsys.readouterr().err
+    assert [p.name for p in path.parent.iterdir()] == ["pt_inception-test.pth"]      # no partial files
+    path.unlink()
+    with pytest.raises(GankitError, match="no mirror served the expected Inception weights"):
+        inception_weights.download_weights(urls=mirrors[:2], remote=remote)
+    assert inception_weights.download_weights(urls=(url + "missing.pth", "http://127.0.0.1:9/x"),
+                                              remote=remote) is None              # offline: the caller says what to do
+    assert not path.exists()
+
+
+def test_a_transfer_cut_short_is_a_download_failure(tmp_path):
+    """The server promises more bytes than it sends, then closes the connection."""
+    class Truncating(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"x" * 100)
+            self.close_connection = True
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Truncating)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        remote = download.RemoteFile("file.bin", None, "0" * 64)
+        with pytest.raises(download.DownloadFailed, match="could not download .*file.bin"):
+            download.fetch_file(f"http://127.0.0.1:{httpd.server_address[1]}/file.bin",
+                                tmp_path / "dl" / "file.bin", remote, timeout=10)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert list((tmp_path / "dl").iterdir()) == []

@@ -76,11 +76,15 @@ def test_eval_uses_the_given_classifier_weights_and_leaves_the_cache_alone(run, 
             parameter.mul_(0.5)                                   # other weights: other features, other FID
     torch.save(classifier.state_dict(), tmp_path / "halved.pth")
     cache = Path(run).parent / "cache" / "metrics"
-    cached_before = sorted(cache.iterdir())
-    assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--json",
-                 "--classifier", str(tmp_path / "halved.pth")]) == 0
+    cached_before = {path: path.read_bytes() for path in cache.iterdir()}
+    halved_run = ["eval", str(run), "--metric", METRIC, "--num", "20", "--json", "--classifier", str(tmp_path / "halved.pth")]
+    assert main(halved_run) == 0
     halved = json.loads(capsys.readouterr().out)["value"]
     assert main(["eval", str(run), "--metric", METRIC, "--num", "20", "--json"]) == 0
     default = json.loads(capsys.readouterr().out)["value"]
     assert math.isfinite(halved) and halved != pytest.approx(default, rel=1e-3)
-    assert sorted(cache.iterdir()) == cached_before              # the default weights' cache is not touched
+    # the default weights' entries are untouched; the halved weights' features went under their own fingerprint
+    assert all(path.read_bytes() == content for path, content in cached_before.items())
+    new_entries = sorted(set(cache.iterdir()) - set(cached_before))
+    assert new_entries and all("_w" in path.name for path in new_entries)
+    assert main(halved_run) == 0 and json.loads(capsys.readouterr().out)["value"] == halved    # read back

@@ -137,6 +137,24 @@ def test_weights_are_found_in_order(cache, tmp_path, monkeypatch):
         find_inception_weights()
 
 
+@needs_weights
+def test_a_damaged_converted_copy_heals_and_an_unwritable_cache_is_skipped(cache, tmp_path, monkeypatch):
+    """The converted weights are our own cache file: a damaged one is converted again, and a cache that
+    cannot be written makes the TorchScript be read directly (with a warning) instead of failing."""
+    reference = torch.load(cache / CONVERTED_FILE, weights_only=True)
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "fresh"))
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / CONVERTED_FILE).write_bytes(b"half a file")
+    with pytest.warns(UserWarning, match="cannot read Inception weights .*converting it again from"):
+        healed = load_inception(download=False)
+    assert torch.equal(healed.state_dict()["Conv2d_1a_3x3.conv.weight"], reference["Conv2d_1a_3x3.conv.weight"])
+    assert torch.load(tmp_path / "fresh" / CONVERTED_FILE, weights_only=True).keys() == reference.keys()
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "not-a-folder"))
+    with pytest.warns(UserWarning, match="cannot write the cache at .*continuing without it"):
+        assert find_inception_weights(download=False) == TORCHSCRIPT
+
+
 def test_missing_weights_say_where_to_put_them(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

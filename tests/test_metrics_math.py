@@ -14,7 +14,8 @@ from gankit.metrics.fid import (FeatureStats, RankDeficientCovarianceWarning, fi
                                 trace_sqrt_product)
 from gankit.metrics.inception_score import inception_score
 from gankit.metrics.kid import kernel_inception_distance, mmd2_unbiased
-from gankit.metrics.precision_recall import density_coverage, knn_radii, manifold_metrics, precision_recall
+from gankit.metrics.precision_recall import (density_coverage, knn_radii, manifold_metrics, pairwise_distances,
+                                             precision_recall)
 
 
 # --------------------------------------------------------------------------- Fréchet distance
@@ -177,8 +178,12 @@ def test_foreign_npz_without_extras_loads_and_bad_npz_is_rejected(tmp_path):
     with pytest.raises(GankitError, match="expected"):
         FeatureStats.load(tmp_path / "shape.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(GankitError, match="cannot read"):
+    with pytest.raises(GankitError, match="cannot read statistics .*junk.npz: not a complete .npz file"):
         FeatureStats.load(tmp_path / "junk.npz")
+    whole = (tmp_path / "pytorch_fid.npz").read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(whole[:len(whole) // 2])      # a zip without its directory
+    with pytest.raises(GankitError, match=r"truncated.npz: not a complete .npz file \(BadZipFile\)"):
+        FeatureStats.load(tmp_path / "truncated.npz")
 
 
 def test_statistics_of_different_protocols_are_refused():
@@ -222,8 +227,23 @@ def test_inception_score_splits_are_consecutive_parts_of_the_shuffled_samples():
         expected.append(np.exp(-(share * np.log(share) + (1 - share) * np.log(1 - share))))
     shuffled = inception_score(blocks, splits=2)
     assert shuffled["is"] == pytest.approx(np.mean(expected), rel=1e-9) and shuffled["is"] > 1.5
-    with pytest.raises(GankitError, match="at least 10"):
+    with pytest.raises(GankitError, match="at least 20 samples"):
         inception_score(torch.zeros(5, 3))
+
+
+def test_inception_score_refuses_splits_of_one_sample():
+    """A 1-sample split has p(y) = p(y|x), KL 0: confident, diverse samples scored 1.0 (exactly) before."""
+    diverse = torch.log(torch.eye(10).clamp(min=1e-30))               # 10 confident samples of 10 classes
+    assert inception_score(diverse, splits=1)["is"] == pytest.approx(10.0, rel=1e-6)
+    with pytest.raises(GankitError) as error:
+        inception_score(diverse, splits=10)
+    assert str(error.value) == ("the Inception Score of 10 sample(s) in 10 splits would put fewer than 2 in a "
+                                "split, which always scores exactly 1.0; use at most 5 splits or at least 20 samples")
+    with pytest.raises(GankitError, match="of 19 sample"):
+        inception_score(torch.zeros(19, 3), splits=10)                   # one split of 1 among splits of 2
+    with pytest.raises(GankitError, match="use at least 2 samples$"):
+        inception_score(torch.zeros(1, 3), splits=1)
+    assert inception_score(torch.log(torch.eye(10).repeat(2, 1).clamp(min=1e-30)), splits=10)["splits"] == 10
 
 
 # --------------------------------------------------------------------------- KID
@@ -291,6 +311,20 @@ def test_manifold_metrics_use_paper_k_and_are_perfect_on_identical_sets():
     assert result["precision"] == result["recall"] == result["coverage"] == 1.0
     with pytest.raises(GankitError, match="more than 3"):
         precision_recall(points[:3], points)
+
+
+def test_duplicates_are_at_distance_exactly_zero():
+    """10 copies of one feature vector: the ball radii are 0, so the rules decide exactly, not rounding
+    noise (which gave density 0.08 / coverage 0.2 on one backend and 0.4 / 1.0 on another)."""
+    vector = torch.randn(1, 2048, generator=torch.Generator().manual_seed(1)).float().double() * 3 + 1
+    copies = vector.expand(10, -1).clone()
+    assert pairwise_distances(copies, copies).abs().max() == 0.0
+    near = vector.clone()
+    near[0, 0] += 1e-3
+    assert pairwise_distances(vector, near)[0, 0] == pytest.approx(1e-3, rel=1e-3)   # real gaps are kept
+    result = manifold_metrics(copies, copies.clone())
+    assert result["precision"] == result["recall"] == 1.0              # closed balls of radius 0
+    assert result["density"] == result["coverage"] == 0.0              # open balls of radius 0 hold nothing
 
 
 # --------------------------------------------------------------------------- pixels

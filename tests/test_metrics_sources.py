@@ -5,6 +5,7 @@ milliseconds; one CLI test runs the real TF-Inception on 3 + 3 images."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ from gankit.metrics.inception_weights import installed_fid_helper_file
 from gankit.metrics.mnist_classifier import installed_ccexam_weights
 from gankit.metrics.sources import (SkippedFilesWarning, dataset_features, dataset_stats, decode_rgb,
                                     folder_features, folder_images, tensor_features)
+from gankit.metrics.feature_cache import FeatureCacheWarning, cache_key, write_arrays
+from gankit.metrics.fid import FeatureStats
 from gankit.registry import METRICS
 
 needs_classifier = pytest.mark.skipif(installed_ccexam_weights() is None,
@@ -30,6 +33,7 @@ needs_classifier = pytest.mark.skipif(installed_ccexam_weights() is None,
 class MeanPixel(FeatureExtractor):
     """Toy backend: per-channel mean pixel as features (and as logits); counts its calls."""
     name, logits_name, dim, has_logits, device = "mean-pixel", "mean-pixel", 3, True, torch.device("cpu")
+    weights_id = "no-weights"
 
     def __init__(self):
         self.calls = 0
@@ -131,6 +135,53 @@ def test_datasets_given_by_a_path_are_not_cached(tmp_path, monkeypatch):
     save_pngs(digits(4, seed=2), tmp_path / "faces")                  # same names, new pixels
     second = dataset_features(name, "train", MeanPixel(), batch_size=2).features
     assert not torch.equal(first, second) and not (tmp_path / "cache" / "metrics").exists()
+
+
+def test_a_broken_or_unwritable_cache_never_stops_a_metric(tmp_path, monkeypatch):
+    """Unreadable entries (a truncated file, features without the logits now needed) are computed again and
+    replaced, with a warning; a cache folder that cannot be written is skipped with a warning."""
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    data = TensorData("tiny", digits(6))
+    expected = dataset_features("tiny-set", "train", MeanPixel(), data=data).features
+    entry, = (tmp_path / "cache" / "metrics").glob("*.npz")
+    entry.write_bytes(entry.read_bytes()[:50])                                  # truncated
+    extractor = MeanPixel()
+    with pytest.warns(FeatureCacheWarning, match=f"cached file {entry} is unreadable"):
+        assert torch.equal(dataset_features("tiny-set", "train", extractor, data=data).features, expected)
+    assert extractor.calls == 1 and np.load(entry)["features"].shape == (6, 3)    # replaced by a good one
+    np.savez(entry, features=np.zeros((6, 3), np.float32))                      # no logits
+    features = dataset_features("tiny-set", "train", extractor, data=data)
+    assert extractor.calls == 2 and torch.equal(features.logits, expected)
+    stats_entry = entry.with_name(entry.name.replace(".npz", "_stats.npz"))
+    stats_entry.write_bytes(b"garbage")
+    with pytest.warns(FeatureCacheWarning, match="not a complete .npz file"):
+        dataset_stats("tiny-set", "train", MeanPixel(), data=data)
+    assert FeatureStats.load(stats_entry).n == 6
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "a-file"))
+    with pytest.warns(FeatureCacheWarning, match="cannot write the cache at .*continuing without it"):
+        assert torch.equal(dataset_features("tiny-set", "train", MeanPixel(), data=data).features, expected)
+
+
+def test_concurrent_cache_writes_leave_one_whole_entry(tmp_path):
+    """A sweep of `gankit eval` runs writes the same entry at once: each writer has its own temporary file."""
+    path = tmp_path / "metrics" / "entry.npz"
+    arrays = [{"features": np.full((500, 64), value, np.float32)} for value in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(lambda one: write_arrays(path, one), arrays))
+    assert np.load(path)["features"][0, 0] in range(8) and [p.name for p in path.parent.iterdir()] == ["entry.npz"]
+
+
+def test_cache_keys_follow_the_weights_actually_loaded(tmp_path, monkeypatch):
+    """Weights set by --weights or an environment variable used to be cached under the default ones' name."""
+    from gankit.metrics.features import weights_fingerprint
+    first, second = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    assert weights_fingerprint(first) != weights_fingerprint(second)
+    second.load_state_dict(first.state_dict())
+    assert weights_fingerprint(first) == weights_fingerprint(second)             # same weights, same key
+    shape = (1, 28, 28)
+    keys = {cache_key("mnist", "train", shape, 10, "p", weights) for weights in ("aaa", "bbb")}
+    assert len(keys) == 2
 
 
 def test_sources_say_what_they_accept(tmp_path):
@@ -260,3 +311,23 @@ def test_python_fid_matches_the_command_and_saves_statistics(tmp_path, capsys):
     from_file = gankit.fid(tmp_path / "a.npz", tmp_path / "b", backend="mnist-classifier")
     # mu/sigma alone of rank-deficient stats (12 < 128) take the eigen path, not the exact low-rank one
     assert from_file["fid"] == pytest.approx(result["fid"], rel=1e-6) and from_file["n_a"] == 12
+
+
+@needs_classifier
+def test_save_stats_is_written_only_after_both_sources_and_never_over_one(tmp_path):
+    """`gankit fid A b.npz --save-stats b.npz` overwrote b.npz with A's statistics first, then gave FID 0."""
+    import gankit
+    save_pngs(digits(12, seed=1), tmp_path / "a")
+    save_pngs(digits(12, seed=2), tmp_path / "b")
+    options = dict(backend="mnist-classifier", batch_size=6)
+    gankit.fid(tmp_path / "b", tmp_path / "a", save_stats_a=tmp_path / "b.npz", **options)
+    before = (tmp_path / "b.npz").read_bytes()
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(GankitError, match="b.npz is one of the sources; .*write them to another file"):
+        gankit.fid(tmp_path / "a", tmp_path / "sub" / ".." / "b.npz", save_stats_a=tmp_path / "b.npz", **options)
+    assert (tmp_path / "b.npz").read_bytes() == before
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "x.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(GankitError, match="x.png"):
+        gankit.fid(tmp_path / "a", tmp_path / "broken", save_stats_a=tmp_path / "new.npz", **options)
+    assert not (tmp_path / "new.npz").exists()

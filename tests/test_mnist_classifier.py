@@ -86,7 +86,7 @@ def test_accuracy_on_200_real_npm_digits(classifier):
 
 def test_missing_weights_message_says_how_to_get_them(monkeypatch, tmp_path):
     monkeypatch.delenv(mc.WEIGHTS_ENV, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(sys, "path", [str(tmp_path / "site-packages")])
     with pytest.raises(GankitError) as error:
         mc.load_mnist_classifier()
@@ -97,13 +97,18 @@ def test_missing_weights_message_says_how_to_get_them(monkeypatch, tmp_path):
 
 def test_weights_found_in_site_packages_env_and_cache(monkeypatch, tmp_path, weights_path):
     monkeypatch.delenv(mc.WEIGHTS_ENV, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))       # not gankit's cache: ignored
     site = tmp_path / "site-packages"
     (site / "ccexam" / "weights").mkdir(parents=True)
     shutil.copy(weights_path, site / "ccexam" / "weights" / "mnist.pth")
     monkeypatch.setattr(sys, "path", [str(site)])
     assert mc.find_mnist_classifier_weights() == site / "ccexam" / "weights" / "mnist.pth"
-    cached = tmp_path / "cache" / "gankit" / "mnist-classifier.pth"
+    ignored = tmp_path / "xdg" / "gankit" / "mnist-classifier.pth"
+    ignored.parent.mkdir(parents=True)
+    shutil.copy(weights_path, ignored)
+    assert mc.find_mnist_classifier_weights() == site / "ccexam" / "weights" / "mnist.pth"
+    cached = tmp_path / "cache" / "mnist-classifier.pth"                # $GANKIT_CACHE, as every cached file
     cached.parent.mkdir(parents=True)
     shutil.copy(weights_path, cached)
     assert mc.find_mnist_classifier_weights() == cached            # cache beats site-packages

@@ -105,3 +105,18 @@ def test_generate_checks_its_labels_and_train_its_config():
         gankit.create("mlp-gan").generate(2, [0, 1])
     with pytest.raises(GankitError, match="train takes a TrainConfig .*got dict"):
         gankit.train({"model": "mlp-gan", "data": "ring8"})
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_generate_does_not_depend_on_batch_size(name):
+    """All latents are drawn at once, so `gankit fid` (batch 50) and `gankit eval` (batch 100) see the
+    same samples for a seed; the samples are those of one batch of n (the result before chunking)."""
+    _, gan = make_gan(name)
+    n = 13
+    by_batch_size = [gan.generate(n, rng=torch.Generator().manual_seed(3), batch_size=b) for b in (1, 7, 100)]
+    for samples in by_batch_size[:-1]:
+        torch.testing.assert_close(samples, by_batch_size[-1], rtol=1e-5, atol=1e-6)
+    labels = torch.arange(n) % gan.num_classes if gan.conditional else None
+    one_batch = gan.run_generator(gan.generator_ema.eval(), gan.sample_latent(n, torch.Generator().manual_seed(3)),
+                                  labels)
+    torch.testing.assert_close(by_batch_size[-1], one_batch, rtol=0, atol=0)

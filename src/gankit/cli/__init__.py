@@ -9,6 +9,7 @@ import sys
 
 from ..errors import GankitError
 from ..runtime import keep_freed_memory
+from .messages import one_line_warnings
 
 COMMANDS = ["cmd_list", "cmd_train", "cmd_sample", "cmd_eval", "cmd_bench", "cmd_metrics"]
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     keep_freed_memory()             # ~1.5x faster Inception on CPU: no page faults per batch (gankit.runtime)
     try:
-        return int(args.func(args) or 0)
+        return int(one_line_warnings(args.func)(args) or 0)   # every command's warnings: one line each
     except GankitError as error:
         print(f"gankit: error: {error}", file=sys.stderr)
         return 2

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-from .messages import one_line_warnings
 
 
 def register(subparsers):
@@ -21,7 +20,6 @@ def register(subparsers):
     parser.set_defaults(func=run)
 
 
-@one_line_warnings
 def run(args):
     import gankit
     for metric in args.metric:

@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
+from ..data.image_folder import find_images
 from ..errors import GankitError
 from ..metrics.compare import LazyExtractor, fid
 from ..metrics.features import BACKENDS, PROTOCOLS
-from ..metrics.inception_score import check_splits, inception_score
+from ..metrics.inception_score import (check_split_sizes, check_splits, classifier_remedy, inception_score,
+                                       missing_classifier_message)
 from ..metrics.kid import check_kid_options, kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
-from ..metrics.sources import check_counts, check_source, is_stats_file, source_features, source_stats
+from ..metrics.sources import (check_counts, check_source, is_run_source, is_stats_file, source_features,
+                               source_stats)
 from ..runtime import check_output_file
-from .messages import one_line_warnings
+
+# neighbours for improved precision/recall (Kynkäänniemi et al. 2019) and density/coverage (Naeem et al. 2020)
+PR_K, DC_K = 3, 5
 
 
 def _add_common(parser, backends=BACKENDS) -> None:
@@ -92,12 +98,24 @@ def _check_sources(args, *sources: str) -> None:
         check_source(source, num=args.num, images=True)
 
 
+def _known_count(args, source: str) -> int | None:
+    """How many images ``source`` will give, found without running a network: --num for a run, a
+    folder's image count (at most --num), --num for a dataset; None when unknown, or for an empty
+    folder (the feature pass refuses it with its own message)."""
+    path = Path(source).expanduser()
+    if path.is_dir() and not is_run_source(path):
+        count = len(find_images(path))
+        if count == 0:
+            return None
+        return count if args.num is None else min(count, args.num)
+    return args.num
+
+
 def _features(args, source: str, extractors: LazyExtractor):
     return source_features(source, extractors(), num=args.num, batch_size=args.batch_size,
                            progress=not args.quiet, seed=args.seed)
 
 
-@one_line_warnings
 def run_fid(args) -> int:
     options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
     if args.save_stats:                        # before any feature pass
@@ -122,33 +140,39 @@ def run_fid(args) -> int:
     return _report(args, result, "fid")
 
 
-@one_line_warnings
+def _inception_score_extractors(args) -> LazyExtractor:
+    """The backend for `gankit is`: ``auto`` is the Inception when its weights carry the classifier, else
+    the MNIST classifier (with a warning naming the weight file that lacks it)."""
+    if args.backend != "auto":
+        extractors = _extractor(args)
+    else:
+        extractors = _extractor(args, "inception")
+        if not extractors().has_logits:
+            loaded = extractors().weights_path
+            print(f"gankit: warning: the Inception weights loaded from {loaded} have no 1008-class classifier; "
+                  f"using the MNIST classifier -- for the paper protocol, {classifier_remedy(loaded, args.weights)}",
+                  file=sys.stderr)
+            extractors = _extractor(args, "mnist-classifier")
+    if not extractors().has_logits:
+        raise GankitError(missing_classifier_message(extractors().weights_path, args.weights,
+                                                     "use --backend mnist-classifier"))
+    return extractors
+
+
 def run_is(args) -> int:
     check_splits(args.splits)                  # bad options fail before any network runs
     _check_sources(args, args.source_a)
-    backend = args.backend
-    if backend == "auto":
-        backend = "inception"
-        extractors = _extractor(args, backend)
-        if not extractors().has_logits:
-            print("gankit: warning: the Inception weights found have no 1008-class classifier (fid-helper's "
-                  "file); using the MNIST classifier -- put pytorch-fid's file in the cache for the paper "
-                  "protocol", file=sys.stderr)
-            extractors = _extractor(args, "mnist-classifier")
-    else:
-        extractors = _extractor(args, backend)
+    count = _known_count(args, args.source_a)
+    if count is not None:
+        check_split_sizes(count, args.splits, samples="images", splits_option="--splits")
+    extractors = _inception_score_extractors(args)
     extractor = extractors()
-    if not extractor.has_logits:
-        raise GankitError("the Inception Score needs the 1008-class classifier, which these Inception weights "
-                          "lack; put pytorch-fid's pt_inception-2015-12-05-6726825d.pth in the gankit cache, "
-                          "or use --backend mnist-classifier")
     features = _features(args, args.source_a, extractors)
     result = inception_score(features.logits, splits=args.splits)
     return _report(args, {"is": result["is"], "is_std": result["is_std"], "protocol": extractor.logits_name,
                           "n": len(features.logits), "splits": args.splits}, "is")
 
 
-@one_line_warnings
 def run_kid(args) -> int:
     check_kid_options(args.subsets, args.subset_size)
     _check_sources(args, args.source_a, args.source_b)
@@ -162,12 +186,25 @@ def run_kid(args) -> int:
                           "subset_size": result["subset_size"], "subsets": result["num_subsets"]}, "kid")
 
 
-@one_line_warnings
+def _check_manifold_counts(args) -> None:
+    """Before any feature pass: each point's k-th nearest *other* point of its own set needs more than k
+    points, so REAL needs k+1 for both k (precision/recall and density/coverage) and FAKE k+1 for recall."""
+    minimums = {"REAL": max(PR_K, DC_K) + 1, "FAKE": PR_K + 1}
+    for role, source in (("REAL", args.source_a), ("FAKE", args.source_b)):
+        count = _known_count(args, source)
+        if count is not None and count < minimums[role]:
+            raise GankitError(f"precision/recall (k={PR_K}) and density/coverage (k={DC_K}) need at least "
+                              f"{minimums['REAL']} REAL and {minimums['FAKE']} FAKE images, but {role} {source} "
+                              f"gives {count}; give more (raise --num, or add images to a folder; papers use "
+                              "10k-50k)")
+
+
 def run_pr(args) -> int:
     _check_sources(args, args.source_a, args.source_b)
+    _check_manifold_counts(args)
     extractors = _extractor(args)
     real = _features(args, args.source_a, extractors)
     fake = _features(args, args.source_b, extractors)
-    result = manifold_metrics(real.features, fake.features)
+    result = manifold_metrics(real.features, fake.features, k_pr=PR_K, k_dc=DC_K)
     return _report(args, {**result, "protocol": extractors().name, "n_real": len(real.features),
                           "n_fake": len(fake.features)}, "precision")

@@ -27,13 +27,26 @@ def register(subparsers):
                         help="override any config key, e.g. --set model_args.width=32 --set betas=[0,0.9]")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     for flag, kind in FLAGS.items():
-        parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
+        # appended, not overwritten, so that a repeated --eval-metric is refused instead of dropped
+        action = "append" if flag == "eval_metric" else "store"
+        parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, action=action)
     parser.set_defaults(func=run)
+
+
+def single_eval_metric(metrics: list[str]) -> str:
+    """The one ``--eval-metric`` given (training logs one metric); a repeat is refused, not dropped."""
+    if len(metrics) > 1:
+        raise GankitError(f"--eval-metric takes one metric during training, got {len(metrics)} "
+                          f"({', '.join(metrics)}); give one, and measure several after training with "
+                          f"`gankit eval RUN_DIR {' '.join('--metric ' + m for m in metrics)}`")
+    return metrics[0]
 
 
 def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
     from ..api import run_config
     chosen = {flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None}
+    if "eval_metric" in chosen:
+        chosen["eval_metric"] = single_eval_metric(chosen["eval_metric"])
     if args.regularizers:
         chosen["regularizers"] = tuple(args.regularizers)
     if args.resume:

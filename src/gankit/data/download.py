@@ -18,6 +18,7 @@ checksums; gankit reads those through the IDX validator only and never re-verifi
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -31,7 +32,7 @@ from ..errors import GankitError
 @dataclass(frozen=True)
 class RemoteFile:
     name: str
-    md5: str
+    md5: str | None           # None: only the sha256 is published (e.g. pytorch-fid's Inception weights)
     sha256: str
 
 
@@ -95,7 +96,8 @@ def _digests(path: Path) -> tuple[str, str]:
 
 
 def _matches(path: Path, remote: RemoteFile) -> bool:
-    return _digests(path) == (remote.md5, remote.sha256)
+    md5, sha256 = _digests(path)
+    return sha256 == remote.sha256 and remote.md5 in (None, md5)
 
 
 def fetch_file(url: str, destination: Path, remote: RemoteFile, timeout: float = 60.0) -> Path:
@@ -108,20 +110,26 @@ def fetch_file(url: str, destination: Path, remote: RemoteFile, timeout: float =
         with os.fdopen(handle, "wb") as sink:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
+                    received = 0
                     for chunk in iter(lambda: response.read(_CHUNK), b""):
                         sink.write(chunk)
-            except (urllib.error.URLError, OSError, ValueError) as error:
+                        received += len(chunk)
+                    expected = response.headers.get("Content-Length")
+                    if expected is not None and expected.isdigit() and received != int(expected):
+                        raise DownloadFailed(f"could not download {url}: the transfer stopped after "
+                                             f"{received} of {expected} bytes; try again")
+            except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
                 if isinstance(error, urllib.error.HTTPError):
                     reason = f"HTTP {error.code} {error.reason}"
                 else:
                     reason = getattr(error, "reason", None) or error
                 raise DownloadFailed(f"could not download {url}: {reason}") from error
         md5, sha256 = _digests(temporary)
-        if (md5, sha256) != (remote.md5, remote.sha256):
+        if sha256 != remote.sha256 or (remote.md5 is not None and md5 != remote.md5):
+            md5_text = f"; md5 {md5}, expected {remote.md5}" if remote.md5 is not None else ""
             raise GankitError(f"downloaded {remote.name} from {url} has the wrong checksum "
-                              f"(sha256 {sha256[:16]}..., expected {remote.sha256[:16]}...; md5 {md5}, "
-                              f"expected {remote.md5}); the bad file was removed, try again or use "
-                              f"another mirror")
+                              f"(sha256 {sha256[:16]}..., expected {remote.sha256[:16]}...{md5_text}); the bad "
+                              f"file was removed, try again or use another mirror")
         os.replace(temporary, destination)
     finally:
         if temporary.exists():

@@ -6,10 +6,13 @@ composited onto white, EXIF rotations are applied. Each image is resized so its 
 ``image_size`` (default 64; PIL bilinear) and centre-cropped to a square, then scaled to [-1, 1].
 Labels: if the images all sit inside two or more top-level subfolders, the sorted subfolder names are
 the classes (like torchvision's ImageFolder); otherwise the data is unlabelled. ``split`` is ignored.
+Symlinked images and folders are followed (:func:`scan_folder`); hidden files and folders are skipped.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -25,16 +28,41 @@ DEFAULT_IMAGE_SIZE = 64
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
-def find_images(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursively, hidden files and folders skipped), sorted."""
-    found = []
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in relative):
+class FolderContents(NamedTuple):
+    images: list[Path]       # image files, sorted
+    skipped: list[Path]      # other files and broken links, sorted
+
+
+def scan_folder(folder: Path) -> FolderContents:
+    """The files under ``folder``, recursively, hidden files and folders skipped. Symlinked files and
+    folders are followed (a folder linking back to one of its ancestors is not entered again, so a loop
+    ends); a link to nothing is a skipped file."""
+    images, skipped = [], []
+    _scan_into(Path(folder), frozenset({os.path.realpath(folder)}), images, skipped)
+    return FolderContents(sorted(images), sorted(skipped))
+
+
+def _scan_into(directory: Path, ancestors: frozenset, images: list, skipped: list) -> None:
+    """``ancestors``: the real paths of the folders being scanned above (and including) ``directory``."""
+    with os.scandir(directory) as entries:
+        entries = list(entries)
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-            found.append(path)
-    return sorted(found)
+        path = Path(entry.path)
+        if entry.is_dir():                          # follows a symlinked folder
+            real = os.path.realpath(path)
+            if real not in ancestors:               # a link back up would loop for ever
+                _scan_into(path, ancestors | {real}, images, skipped)
+        elif entry.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            images.append(path)
+        else:                                       # another file, a broken link, a socket, ...
+            skipped.append(path)
+
+
+def find_images(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (see :func:`scan_folder`), sorted."""
+    return scan_folder(folder).images
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:

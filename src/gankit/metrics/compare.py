@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import GankitError
 from ..runtime import resolve_device
 from .features import FeatureExtractor, make_extractor
 from .fid import fid_from_stats
 from .sources import check_source, source_stats
+
+
+def same_file(first, second) -> bool:
+    """Whether two paths name the same file (a relative and an absolute spelling, a symlink)."""
+    try:
+        return Path(first).expanduser().resolve() == Path(second).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 class LazyExtractor:
@@ -40,10 +49,13 @@ def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = 
     options = dict(num=num, batch_size=batch_size, progress=progress, seed=seed)
     for source in (source_a, source_b):                  # both, before either one's feature pass
         check_source(str(source), num=num)
+    if save_stats_a and any(same_file(save_stats_a, source) for source in (source_a, source_b)):
+        raise GankitError(f"--save-stats {save_stats_a} is one of the sources; it would be overwritten with "
+                          "the first source's statistics: write them to another file")
     stats_a = source_stats(str(source_a), extractor, **options)
-    if save_stats_a:
-        stats_a.save(save_stats_a)
     stats_b = source_stats(str(source_b), extractor, **options)
+    if save_stats_a:                                     # only once both sources were read
+        stats_a.save(save_stats_a)
     name = (extractor.built.name if extractor.built else None) or stats_a.protocol or stats_b.protocol
     return {"fid": fid_from_stats(stats_a, stats_b, device=extractor.device), "protocol": name or "unknown",
             "n_a": stats_a.n, "n_b": stats_b.n}

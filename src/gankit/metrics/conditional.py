@@ -8,9 +8,11 @@ through an :class:`EvalContext` and return ``{"metric": <protocol name>, "value"
 - class coverage: KL(predicted class histogram || uniform), 0 when every class is equally common,
   log K when all samples fall in one class (a mode-dropping measure in the spirit of Che et al. 2017).
 - classifier FID: the Frechet distance (Heusel et al. 2017, arXiv:1706.08500) between Gaussians
-  fitted to the classifier's 128-d features of generated and of training images. Like every FID it
-  is biased upward at small n (real-vs-real MNIST: ~725 at n=200, ~109 at 1000, ~32 at 4000), so
-  compare values only at equal --num.
+  fitted to the classifier's 128-d features of the float generated images (not rounded to 8 bits) and
+  of a random subset of as many training images, drawn with --seed. ``fid-mnist`` (registered.py) uses
+  the same features on 8-bit pixels and the *first* --num training images, so the two give different
+  values. Like every FID it is biased upward at small n (real-vs-real MNIST: ~725 at n=200, ~109 at
+  1000, ~32 at 4000), so compare values only of one metric at equal --num.
 - categorical code purity: how well each InfoGAN categorical code value (Chen et al. 2016,
   arXiv:1606.03657) picks out one digit.
 """
@@ -145,8 +147,9 @@ def class_coverage_metric(ctx: EvalContext) -> dict:
             "max_value": math.log(MNIST_CLASSES), "num_samples": n, "data": ctx.data_name}
 
 
-@register_metric("classifier-fid", help="Frechet distance of MNIST-classifier fc128 features, "
-                 "generated vs training images (MNIST-like 1x28x28 data)")
+@register_metric("classifier-fid", help="Fréchet distance (Heusel 2017), --num float samples (not rounded to "
+                 "8 bits) vs --num training images drawn at random with --seed, 1x28x28 data only; "
+                 "MNIST-classifier fc128 features (fid-mnist differs: 8-bit pixels, first --num images)")
 def classifier_fid_metric(ctx: EvalContext) -> dict:
     n = _check_num_samples(ctx, "classifier-fid", minimum=2)
     classifier = _classifier_for(ctx, "classifier-fid", digits_only=False)
@@ -158,7 +161,8 @@ def classifier_fid_metric(ctx: EvalContext) -> dict:
     batch = max(ctx.batch_size, 1)
     _, real_features = classify(classifier, train.samples[chosen], batch_size=batch)
     _, fake_features = classify(classifier, ctx.sample(n, None), batch_size=batch)
-    return {"metric": f"classifier_fid_{CLASSIFIER_NAME}_fc128_n{n}_train", "value":
+    return {"metric": f"classifier_fid_{CLASSIFIER_NAME}_fc128_float_n{n}_vs_{ctx.data_name}-train-random"
+                      f"{count}-seed{ctx.seed}", "value":
             feature_frechet_distance(fake_features, real_features),
             "num_samples": n, "reference_samples": count, "data": ctx.data_name}
 

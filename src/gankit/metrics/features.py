@@ -23,8 +23,9 @@ features by about 1e-3 relative and FID in its second decimal.
 """
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -106,17 +107,33 @@ def to_host(tensor: torch.Tensor | None) -> torch.Tensor | None:
     return None if tensor is None else tensor.float().cpu()
 
 
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """The first 12 hex digits of the sha256 of a network's state (names and bytes, in order): the same
+    weights give the same fingerprint wherever they were loaded from, other weights another one."""
+    digest = hashlib.sha256()
+    for key, tensor in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:12]
+
+
 class FeatureExtractor:
     """A backend: ``name`` (states the protocol), ``dim``, ``has_logits``, ``submit`` and ``__call__``.
 
-    ``cacheable``: whether features of registered datasets may be cached under ``name`` -- only with the
-    default weights, so that a network built from other weights never reads or writes their cache."""
+    ``weights_id`` fingerprints the weights actually loaded (:func:`weights_fingerprint`); cached features
+    of datasets are keyed by it, so weights from ``--weights``, an environment variable or a newly
+    installed file never read features that other weights computed."""
     name: str
     logits_name: str
     dim: int
     has_logits: bool
     device: torch.device
-    cacheable: bool = True
+    model: torch.nn.Module
+    weights_path = None              # the weight file loaded, where known (messages name it)
+
+    @cached_property
+    def weights_id(self) -> str:
+        return weights_fingerprint(self.model)
 
     def submit(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """uint8 (N, 3, H, W) -> (features (N, dim), logits or None) on the backend's device. On a GPU the
@@ -139,11 +156,11 @@ class InceptionFeatures(FeatureExtractor):
             raise GankitError(f"unknown input protocol '{protocol}'; valid protocols: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
         self.device = resolve_device(device)
-        self.cacheable = weights is None and model is None
         model = model.to(self.device) if model is not None else load_inception(weights, self.device)
         # channels-last runs oneDNN/cuDNN's faster convolutions (~1.5x on CPU); values stay within
         # float32 rounding of the plain layout and still independent of the batch size.
         self.model = model.to(memory_format=torch.channels_last)
+        self.weights_path = getattr(model, "weights_path", None)      # None: a model given directly
         self.name = f"{protocol}-pool3-2048"
         self.logits_name = f"{protocol}-logits-1008"
         self.dim = 2048
@@ -163,7 +180,6 @@ class MnistClassifierFeatures(FeatureExtractor):
     def __init__(self, device: str | torch.device = "cpu", weights=None):
         from .mnist_classifier import load_mnist_classifier
         self.device = resolve_device(device)
-        self.cacheable = weights is None
         self.model = load_mnist_classifier(weights, self.device)
         self.name = "mnist-classifier-fc128"
         self.logits_name = "mnist-classifier-logits-10"

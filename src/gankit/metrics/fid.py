@@ -24,7 +24,9 @@ gankit writes them (pytorch-fid ignores the extra keys).
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,17 +202,23 @@ class FeatureStats:
         factor = (centred / (n - 1) ** 0.5).numpy() if n <= dim else None
         return cls(mu.numpy(), sigma.numpy(), n, protocol, factor)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """pytorch-fid's npz layout (``mu``, ``sigma``) plus ``n`` (-1: unknown) and ``protocol``."""
+        return {"mu": self.mu, "sigma": self.sigma, "n": np.int64(self.n if self.n is not None else -1),
+                "protocol": np.str_(self.protocol or "")}
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write pytorch-fid's npz layout (``mu``, ``sigma``) plus ``n``/``protocol``, atomically."""
+        """Write :meth:`arrays` as an npz, atomically (a unique temporary file renamed into place)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        extra = {"n": np.int64(self.n if self.n is not None else -1), "protocol": np.str_(self.protocol or "")}
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
+        os.close(handle)
         try:
-            np.savez(temporary, mu=self.mu, sigma=self.sigma, **extra)
+            np.savez(temporary, **self.arrays())
             os.replace(temporary, path)
         finally:
-            temporary.unlink(missing_ok=True)          # only left when writing or renaming failed
+            if os.path.exists(temporary):             # only left when writing or renaming failed
+                os.unlink(temporary)
         return path
 
     @classmethod
@@ -224,15 +232,22 @@ class FeatureStats:
                 mu, sigma = data["mu"].astype(np.float64), data["sigma"].astype(np.float64)
                 n = int(data["n"]) if "n" in data and int(data["n"]) >= 0 else None
                 protocol = str(data["protocol"]) if "protocol" in data and str(data["protocol"]) else None
-        except (OSError, ValueError) as error:
-            raise GankitError(f"cannot read statistics {path} ({error}); give a .npz with 'mu' and 'sigma'") \
-                from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            raise GankitError(f"cannot read statistics {path}: {reason_unreadable(error)}; give a .npz with "
+                              "'mu' and 'sigma' (e.g. from `gankit fid DIR --save-stats FILE.npz`)") from None
         if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
             raise GankitError(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and "
                               "(d, d)")
         if np.isfinite(sigma).all():               # (NaN is reported by frechet_distance)
             check_symmetric(sigma, f"sigma of {path}")
         return cls(mu, sigma, n, protocol)
+
+
+def reason_unreadable(error: Exception) -> str:
+    """Why numpy could not read an npz, in words (numpy blames pickling for any non-npz bytes)."""
+    if isinstance(error, (zipfile.BadZipFile, EOFError)) or "pickled" in str(error):
+        return f"not a complete .npz file ({type(error).__name__}), e.g. truncated or another format"
+    return str(error)
 
 
 def fid_from_stats(stats_a: FeatureStats, stats_b: FeatureStats, device=None) -> float:

@@ -16,6 +16,9 @@ distribution; ``shuffle_seed=None`` keeps the input order.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -27,6 +30,28 @@ def check_splits(splits: int) -> None:
         raise GankitError(f"the Inception Score needs at least 1 split, got {splits} (--splits; papers use 10)")
 
 
+# A split of one sample has p(y) = p(y|x): its KL term is 0 and its score exactly 1.0, whatever the image.
+MIN_SAMPLES_PER_SPLIT = 2
+
+
+def check_split_sizes(n: int, splits: int, *, samples: str = "samples",
+                      splits_option: str | None = "splits") -> None:
+    """One-line error unless each of the ``splits`` parts of ``n`` samples holds at least 2 samples.
+
+    ``samples`` and ``splits_option`` name what the caller's user can raise or lower (e.g. "images",
+    "--splits"); ``splits_option=None`` when the number of splits is fixed."""
+    check_splits(splits)
+    needed = MIN_SAMPLES_PER_SPLIT * splits
+    if n >= needed:
+        return
+    remedies = [f"at least {needed} {samples}"]
+    if splits_option is not None and n >= MIN_SAMPLES_PER_SPLIT:
+        remedies.insert(0, f"at most {n // MIN_SAMPLES_PER_SPLIT} {splits_option}")
+    raise GankitError(f"the Inception Score of {n} sample(s) in {splits} splits would put fewer than "
+                      f"{MIN_SAMPLES_PER_SPLIT} in a split, which always scores exactly 1.0; use "
+                      + " or ".join(remedies))
+
+
 SHUFFLE_SEED = 2020          # torch-fidelity's default rng_seed for the Inception Score
 
 
@@ -34,9 +59,7 @@ def inception_score(logits, splits: int = 10, shuffle_seed: int | None = SHUFFLE
     """{"is": mean over splits, "is_std": std over splits (population std, as numpy's), "splits"}."""
     logits = torch.as_tensor(logits).double()
     n = logits.shape[0]
-    check_splits(splits)
-    if n < splits:
-        raise GankitError(f"the Inception Score needs at least {splits} samples (one per split), got {n}")
+    check_split_sizes(n, splits)
     if shuffle_seed is not None:
         logits = logits[torch.from_numpy(np.random.RandomState(shuffle_seed).permutation(n))]
     log_probs = torch.log_softmax(logits, dim=1)
@@ -49,3 +72,25 @@ def inception_score(logits, splits: int = 10, shuffle_seed: int | None = SHUFFLE
         scores.append(kl.exp())
     scores = torch.stack(scores)
     return {"is": float(scores.mean()), "is_std": float(scores.std(unbiased=False)), "splits": splits}
+
+
+def classifier_remedy(loaded: Path, weights: str | os.PathLike | None = None) -> str:
+    """How to get the 1008-class classifier where the Inception weights ``loaded`` have none (fid-helper's
+    network, or a pytorch-fid-layout file with an all-zero fc such as ``benchmarks/bench_fid.py`` writes),
+    following the weight lookup order: ``weights`` given, the environment variable, the cache."""
+    from .inception_weights import PYTORCH_FID_FILE, PYTORCH_FID_SHA256, WEIGHTS_ENV, cache_dir
+    good_file = f"pytorch-fid's downloaded {PYTORCH_FID_FILE} (sha256 {PYTORCH_FID_SHA256[:8]}...)"
+    if weights:
+        return f"give --weights {good_file}"
+    if os.environ.get(WEIGHTS_ENV):
+        return f"point ${WEIGHTS_ENV} at {good_file}"
+    if Path(loaded) == cache_dir() / PYTORCH_FID_FILE:
+        return f"replace it with {good_file}"
+    return f"put {good_file} in {cache_dir()}"
+
+
+def missing_classifier_message(loaded: Path, weights: str | os.PathLike | None, alternative: str) -> str:
+    """One line: the Inception Score cannot run on the loaded weights; names the file and what to do."""
+    return (f"the Inception Score needs the 1008-class classifier, which the Inception weights loaded from "
+            f"{loaded} lack (no fc layer, or an all-zero one); {classifier_remedy(loaded, weights)}, or "
+            f"{alternative}")

