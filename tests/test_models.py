@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import gankit
+from gankit.recipes.base import LATENT_DRAW_BLOCK
 from gankit.config import TrainConfig
 from gankit.errors import GankitError
 from gankit.training import Trainer
@@ -109,14 +110,18 @@ def test_generate_checks_its_labels_and_train_its_config():
 
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_generate_does_not_depend_on_batch_size(name):
-    """All latents are drawn at once, so `gankit fid` (batch 50) and `gankit eval` (batch 100) see the
-    same samples for a seed; the samples are those of one batch of n (the result before chunking)."""
+    """Latents are drawn in fixed blocks, so `gankit fid` (batch 50) and `gankit eval` (batch 100) see the
+    same samples for a seed; they are those of the old default batch size, 256 (chunks of 256 draws)."""
     _, gan = make_gan(name)
-    n = 13
-    by_batch_size = [gan.generate(n, rng=torch.Generator().manual_seed(3), batch_size=b) for b in (1, 7, 100)]
+    n = LATENT_DRAW_BLOCK + 13
+    by_batch_size = [gan.generate(n, rng=torch.Generator().manual_seed(3), batch_size=b) for b in (7, 100, 1000)]
     for samples in by_batch_size[:-1]:
         torch.testing.assert_close(samples, by_batch_size[-1], rtol=1e-5, atol=1e-6)
     labels = torch.arange(n) % gan.num_classes if gan.conditional else None
-    one_batch = gan.run_generator(gan.generator_ema.eval(), gan.sample_latent(n, torch.Generator().manual_seed(3)),
-                                  labels)
-    torch.testing.assert_close(by_batch_size[-1], one_batch, rtol=0, atol=0)
+    rng = torch.Generator().manual_seed(3)
+    latent = torch.cat([gan.sample_latent(LATENT_DRAW_BLOCK, rng), gan.sample_latent(13, rng)])
+    old_default = torch.cat([gan.run_generator(gan.generator_ema.eval(), latent[:LATENT_DRAW_BLOCK],
+                                               None if labels is None else labels[:LATENT_DRAW_BLOCK]),
+                             gan.run_generator(gan.generator_ema.eval(), latent[LATENT_DRAW_BLOCK:],
+                                               None if labels is None else labels[LATENT_DRAW_BLOCK:])])
+    torch.testing.assert_close(gan.generate(n, rng=torch.Generator().manual_seed(3)), old_default, rtol=0, atol=0)

@@ -25,6 +25,7 @@ from ..registry import OBJECTIVES
 
 # Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
 HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay", "eps")
+LATENT_DRAW_BLOCK = 256        # latents per draw in generate(), whatever the batch size
 DEFAULT_HPARAMS = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), n_critic=1,
                        clip=None, weight_decay=0.0, eps=1e-8)
 
@@ -192,9 +193,10 @@ class GAN(nn.Module):
                  latent: Optional[torch.Tensor] = None, batch_size: int = 256) -> torch.Tensor:
         """``n`` samples from the (EMA) generator in eval mode, on CPU; labels cycle 0..K-1 if omitted.
 
-        All ``n`` latents are drawn in one call before the generator runs in chunks of ``batch_size``:
-        torch draws other numbers for other tensor sizes, so drawing per chunk would make the samples
-        (and every metric on them) depend on the batch size."""
+        The latents are drawn in fixed blocks of ``LATENT_DRAW_BLOCK`` before the generator runs in chunks
+        of ``batch_size``: torch draws other numbers for other tensor sizes, so drawing per chunk made the
+        samples (and every metric on them) depend on the batch size. (256 is the old default batch size,
+        so samples drawn with it are unchanged.)"""
         if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
             raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
         n = int(n)
@@ -204,8 +206,9 @@ class GAN(nn.Module):
         net.eval()
         if labels is None and self.conditional:
             labels = torch.arange(n) % self.num_classes
-        if latent is None:
-            latent = self.sample_latent(n, rng)
+        if latent is None:          # fixed blocks: the same samples for every batch_size (see the docstring)
+            latent = torch.cat([self.sample_latent(min(LATENT_DRAW_BLOCK, n - start), rng)
+                                for start in range(0, n, LATENT_DRAW_BLOCK)])
         outputs = []
         for start in range(0, n, batch_size):
             stop = min(n, start + batch_size)
