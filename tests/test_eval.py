@@ -88,3 +88,14 @@ def test_eval_uses_the_given_classifier_weights_and_leaves_the_cache_alone(run, 
     new_entries = sorted(set(cache.iterdir()) - set(cached_before))
     assert new_entries and all("_w" in path.name for path in new_entries)
     assert main(halved_run) == 0 and json.loads(capsys.readouterr().out)["value"] == halved    # read back
+
+
+@pytest.mark.parametrize("metric", ["is-mnist", "pr-mnist", "kid-mnist"])
+def test_every_metric_passes_the_probe_at_its_minimum(run, tmp_path, metric):
+    """The probe before training runs the metric on a few samples: as many as the most demanding metric
+    needs (the Inception Score's 10 splits of 2), else a valid --eval-metric is refused."""
+    config = TrainConfig(model="dcgan", data="mnist", steps=2, batch_size=8, seed=0, log_every=1, sample_every=0,
+                         checkpoint_every=0, eval_every=2, eval_metric=metric, eval_num=20, model_args={"width": 4})
+    Trainer(config, tmp_path / "run", progress=False).run()
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert math.isfinite(rows[-1][f"eval_{metric}"])

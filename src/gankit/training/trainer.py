@@ -51,6 +51,10 @@ def build_gan(config: TrainConfig, data: TensorData) -> GAN:
     return gan
 
 
+# samples for probe_eval_metric: the largest minimum of any metric (the Inception Score's 10 splits of 2)
+PROBE_SAMPLES = 20
+
+
 def try_forward(gan: GAN, num: int = 2) -> None:
     """Generate ``num`` samples and discriminate them (no grad, eval mode, the global RNG state kept)."""
     labels = torch.arange(num) % gan.num_classes if gan.conditional else None
@@ -130,7 +134,7 @@ class Trainer:
         from .evaluation import evaluate
         try:
             with torch.random.fork_rng(devices=[]):
-                evaluate(self.gan, self.config, self.config.eval_metric, min(self.config.eval_num, 10))
+                evaluate(self.gan, self.config, self.config.eval_metric, min(self.config.eval_num, PROBE_SAMPLES))
         except GankitError as error:
             raise GankitError(f"--eval-metric {self.config.eval_metric} cannot run on this run: {error}") from None
 
