@@ -331,3 +331,12 @@ def test_save_stats_is_written_only_after_both_sources_and_never_over_one(tmp_pa
     with pytest.raises(GankitError, match="x.png"):
         gankit.fid(tmp_path / "a", tmp_path / "broken", save_stats_a=tmp_path / "new.npz", **options)
     assert not (tmp_path / "new.npz").exists()
+
+
+def test_dataset_sources_are_computed_first_and_results_keep_their_order(tmp_path):
+    """`gankit fid RUN mnist` with MNIST missing failed only after the run's whole feature pass."""
+    save_pngs(digits(3), tmp_path / "a")
+    folder = str(tmp_path / "a")
+    seen = []
+    results = sources.for_each_source((folder, "mnist@test", folder), lambda source: seen.append(source) or len(source))
+    assert seen == ["mnist@test", folder, folder] and results == [len(folder), len("mnist@test"), len(folder)]

@@ -24,8 +24,8 @@ from ..metrics.inception_score import (check_split_sizes, check_splits, classifi
                                        missing_classifier_message)
 from ..metrics.kid import check_kid_options, kernel_inception_distance
 from ..metrics.precision_recall import manifold_metrics
-from ..metrics.sources import (check_counts, check_source, is_run_source, is_stats_file, source_features,
-                               source_stats)
+from ..metrics.sources import (check_counts, check_source, for_each_source, is_run_source, is_stats_file,
+                               source_features, source_stats)
 from ..runtime import check_output_file
 
 # neighbours for improved precision/recall (Kynkäänniemi et al. 2019) and density/coverage (Naeem et al. 2020)
@@ -177,8 +177,8 @@ def run_kid(args) -> int:
     check_kid_options(args.subsets, args.subset_size)
     _check_sources(args, args.source_a, args.source_b)
     extractors = _extractor(args)
-    features_a = _features(args, args.source_a, extractors)
-    features_b = _features(args, args.source_b, extractors)
+    features_a, features_b = for_each_source((args.source_a, args.source_b),
+                                             lambda source: _features(args, source, extractors))
     result = kernel_inception_distance(features_a.features, features_b.features, args.subsets,
                                        args.subset_size, args.seed)
     return _report(args, {"kid": result["kid"], "kid_std": result["kid_std"], "protocol": extractors().name,
@@ -203,8 +203,7 @@ def run_pr(args) -> int:
     _check_sources(args, args.source_a, args.source_b)
     _check_manifold_counts(args)
     extractors = _extractor(args)
-    real = _features(args, args.source_a, extractors)
-    fake = _features(args, args.source_b, extractors)
+    real, fake = for_each_source((args.source_a, args.source_b), lambda source: _features(args, source, extractors))
     result = manifold_metrics(real.features, fake.features, k_pr=PR_K, k_dc=DC_K)
     return _report(args, {**result, "protocol": extractors().name, "n_real": len(real.features),
                           "n_fake": len(fake.features)}, "precision")

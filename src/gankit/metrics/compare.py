@@ -14,7 +14,7 @@ from ..errors import GankitError
 from ..runtime import resolve_device
 from .features import FeatureExtractor, make_extractor
 from .fid import fid_from_stats
-from .sources import check_source, source_stats
+from .sources import check_source, for_each_source, source_stats
 
 
 def same_file(first, second) -> bool:
@@ -52,8 +52,8 @@ def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = 
     if save_stats_a and any(same_file(save_stats_a, source) for source in (source_a, source_b)):
         raise GankitError(f"--save-stats {save_stats_a} is one of the sources; it would be overwritten with "
                           "the first source's statistics: write them to another file")
-    stats_a = source_stats(str(source_a), extractor, **options)
-    stats_b = source_stats(str(source_b), extractor, **options)
+    stats_a, stats_b = for_each_source((source_a, source_b),
+                                       lambda source: source_stats(str(source), extractor, **options))
     if save_stats_a:                                     # only once both sources were read
         stats_a.save(save_stats_a)
     name = (extractor.built.name if extractor.built else None) or stats_a.protocol or stats_b.protocol

@@ -53,13 +53,15 @@ def _fake_features(ctx: EvalContext, extractor: FeatureExtractor, minimum: int =
 
 
 def _reference(ctx: EvalContext) -> tuple[str, object]:
+    """The run's training data, loaded before the samples' feature pass: a dataset that is missing fails
+    at once, not after minutes of generated-sample features."""
     return f"{ctx.data_name}-train", ctx.load_data("train")
 
 
 def fid_metric(ctx: EvalContext, backend: str) -> dict:
     extractor = _extractor(ctx, backend)
-    fake = _fake_features(ctx, extractor, 2).stats(extractor.name)
     label, data = _reference(ctx)
+    fake = _fake_features(ctx, extractor, 2).stats(extractor.name)
     real = dataset_stats(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     return {"metric": f"fid_{extractor.name}_n{fake.n}_vs_{label}", "value": fid_from_stats(fake, real),
             "n_fake": fake.n, "n_real": real.n}
@@ -67,8 +69,8 @@ def fid_metric(ctx: EvalContext, backend: str) -> dict:
 
 def kid_metric(ctx: EvalContext, backend: str) -> dict:
     extractor = _extractor(ctx, backend)
-    fake = _fake_features(ctx, extractor, 2)
     label, data = _reference(ctx)
+    fake = _fake_features(ctx, extractor, 2)
     real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = kernel_inception_distance(real.features, fake.features, seed=ctx.seed)
     return {"metric": f"kid_{extractor.name}_n{len(fake.features)}_vs_{label}", "value": result["kid"],
@@ -77,8 +79,8 @@ def kid_metric(ctx: EvalContext, backend: str) -> dict:
 
 def pr_metric(ctx: EvalContext, backend: str) -> dict:
     extractor = _extractor(ctx, backend)
-    fake = _fake_features(ctx, extractor, 6)
     label, data = _reference(ctx)
+    fake = _fake_features(ctx, extractor, 6)
     real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = manifold_metrics(real.features, fake.features)
     return {"metric": f"precision_{extractor.name}_n{len(fake.features)}_vs_{label}",

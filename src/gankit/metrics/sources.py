@@ -287,6 +287,19 @@ def check_source(source: str, *, num: int | None = None, images: bool = False) -
         raise GankitError(f"dataset '{name}' has splits 'train' and 'test', not '{split}' (use {name}@test)")
 
 
+def is_dataset_source(source: str) -> bool:
+    """A registered dataset name (not a statistics file, folder or run)."""
+    return not is_stats_file(source) and not Path(source).expanduser().exists()
+
+
+def for_each_source(sources: tuple[str, ...], compute) -> list:
+    """``[compute(source) for source in sources]``, dataset names first: a dataset that is missing (not
+    downloaded, no network) then fails before minutes of another source's feature pass."""
+    order = sorted(range(len(sources)), key=lambda index: not is_dataset_source(str(sources[index])))
+    results = {index: compute(sources[index]) for index in order}
+    return [results[index] for index in range(len(sources))]
+
+
 def source_features(source: str, extractor: FeatureExtractor, *, num: int | None = None, batch_size: int = 50,
                     progress: bool = False, seed: int = 0) -> Features:
     """Features of a folder, run/checkpoint or dataset source (not of a ``.npz``: that holds only stats)."""
