@@ -10,7 +10,7 @@ KINDS = {"models": MODELS, "datasets": DATASETS, "objectives": OBJECTIVES,
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("list", help="list registered models, datasets, objectives, metrics")
+    parser = subparsers.add_parser("list", help="list registered models, datasets, objectives, regularizers, metrics")
     parser.add_argument("kind", nargs="?", choices=sorted(KINDS), help="only this kind")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)

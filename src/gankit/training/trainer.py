@@ -104,7 +104,7 @@ class Trainer:
             self.restore(ckpt.latest_checkpoint(self.out_dir))
         elif ckpt.list_checkpoints(self.out_dir):
             raise GankitError(f"{self.out_dir} already holds a trained run; continue it with --resume "
-                              f"{self.out_dir} or choose another --out")
+                              f"{self.out_dir} (in Python: resume=True) or choose another --out (out_dir)")
         if config.eval_every:
             self.probe_eval_metric()
         self.hooks = hooks if hooks is not None else default_hooks(config, progress)
