@@ -340,3 +340,17 @@ def test_dataset_sources_are_computed_first_and_results_keep_their_order(tmp_pat
     seen = []
     results = sources.for_each_source((folder, "mnist@test", folder), lambda source: seen.append(source) or len(source))
     assert seen == ["mnist@test", folder, folder] and results == [len(folder), len("mnist@test"), len(folder)]
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    """Atomic writes go through a temporary file; it must not make the result private (mkstemp's 0600)."""
+    import os
+    umask = os.umask(0o022)
+    try:
+        FeatureStats(np.zeros(2), np.eye(2), 3, "p").save(tmp_path / "stats.npz")
+        write_arrays(tmp_path / "cache" / "entry.npz", {"features": np.zeros((2, 2))})
+    finally:
+        os.umask(umask)
+    for path in (tmp_path / "stats.npz", tmp_path / "cache" / "entry.npz"):
+        assert path.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["cache", "entry.npz", "stats.npz"]

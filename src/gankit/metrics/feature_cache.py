@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import uuid
 import warnings
 import zipfile
 from pathlib import Path
@@ -67,28 +67,36 @@ def read_arrays(path: Path, required: tuple[str, ...]) -> dict[str, np.ndarray] 
     return arrays if all(key in arrays for key in required) else None
 
 
-def write_atomically(path: Path, write) -> bool:
-    """``write(temporary_path)`` then rename into ``path``; False, with a warning, if the cache folder
-    cannot be written. The temporary file is unique (concurrent runs) and never left behind."""
-    temporary = None
+def replace_atomically(path: Path, write) -> None:
+    """``write(temporary_path)``, then rename it into ``path``: readers never see half a file. The
+    temporary name is unique (concurrent runs, threads) and the file is removed if anything fails; it is
+    created as ``open`` creates files, so the result has the user's usual permissions."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(handle)
         write(temporary)
         os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def write_atomically(path: Path, write) -> bool:
+    """:func:`replace_atomically` into the cache; False, with a warning, where the cache folder cannot be
+    written (read-only, full, not a folder)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(path, write)
         return True
     except OSError as error:
         warnings.warn(f"cannot write the cache at {path.parent} ({error.strerror or error}); continuing "
                       "without it (set $GANKIT_CACHE to a writable folder)", FeatureCacheWarning, stacklevel=2)
         return False
-    finally:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
+
+
+def savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as stream:             # a file object: numpy adds no .npz suffix
+        np.savez(stream, **arrays)
 
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
-    def write(temporary):
-        with open(temporary, "wb") as stream:             # a file object: numpy adds no .npz suffix
-            np.savez(stream, **arrays)
-    return write_atomically(path, write)
+    return write_atomically(path, lambda temporary: savez(temporary, arrays))

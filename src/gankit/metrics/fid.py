@@ -24,7 +24,6 @@ gankit writes them (pytorch-fid ignores the extra keys).
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import torch
 
 from ..errors import GankitError
 from ..runtime import resolve_device
+from .feature_cache import replace_atomically, savez
 
 NEGATIVE_TOLERANCE = 1e-6
 
@@ -211,14 +211,7 @@ class FeatureStats:
         """Write :meth:`arrays` as an npz, atomically (a unique temporary file renamed into place)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
-        os.close(handle)
-        try:
-            np.savez(temporary, **self.arrays())
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):             # only left when writing or renaming failed
-                os.unlink(temporary)
+        replace_atomically(path, lambda temporary: savez(temporary, self.arrays()))
         return path
 
     @classmethod
