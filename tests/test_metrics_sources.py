@@ -22,7 +22,7 @@ from gankit.metrics.inception_weights import installed_fid_helper_file
 from gankit.metrics.mnist_classifier import installed_ccexam_weights
 from gankit.metrics.sources import (SkippedFilesWarning, dataset_features, dataset_stats, decode_rgb,
                                     folder_features, folder_images, tensor_features)
-from gankit.metrics.feature_cache import FeatureCacheWarning, cache_key, write_arrays
+from gankit.metrics.feature_cache import FEATURE_CACHE_VERSION, FeatureCacheWarning, cache_key, write_arrays
 from gankit.metrics.fid import FeatureStats
 from gankit.registry import METRICS
 
@@ -165,11 +165,11 @@ def test_a_broken_or_unwritable_cache_never_stops_a_metric(tmp_path, monkeypatch
 
 def test_concurrent_cache_writes_leave_one_whole_entry(tmp_path):
     """A sweep of `gankit eval` runs writes the same entry at once: each writer has its own temporary file."""
-    path = tmp_path / "metrics" / "entry.npz"
+    path = tmp_path / "metrics" / f"entry_v{FEATURE_CACHE_VERSION}.npz"
     arrays = [{"features": np.full((500, 64), value, np.float32)} for value in range(8)]
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(lambda one: write_arrays(path, one), arrays))
-    assert np.load(path)["features"][0, 0] in range(8) and [p.name for p in path.parent.iterdir()] == ["entry.npz"]
+    assert np.load(path)["features"][0, 0] in range(8) and [p.name for p in path.parent.iterdir()] == [path.name]
 
 
 def test_cache_keys_follow_the_weights_actually_loaded(tmp_path, monkeypatch):
@@ -348,9 +348,21 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0o022)
     try:
         FeatureStats(np.zeros(2), np.eye(2), 3, "p").save(tmp_path / "stats.npz")
-        write_arrays(tmp_path / "cache" / "entry.npz", {"features": np.zeros((2, 2))})
+        write_arrays(tmp_path / "cache" / f"entry_v{FEATURE_CACHE_VERSION}.npz", {"features": np.zeros((2, 2))})
     finally:
         os.umask(umask)
-    for path in (tmp_path / "stats.npz", tmp_path / "cache" / "entry.npz"):
+    for path in (tmp_path / "stats.npz", tmp_path / "cache" / f"entry_v{FEATURE_CACHE_VERSION}.npz"):
         assert path.stat().st_mode & 0o777 == 0o644
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["cache", "entry.npz", "stats.npz"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["cache", f"entry_v{FEATURE_CACHE_VERSION}.npz", "stats.npz"]
+
+
+def test_entries_of_older_cache_versions_are_removed_on_the_next_write(tmp_path):
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    older = FEATURE_CACHE_VERSION - 1
+    stale = ["mnist_train_n10_p.npz", f"mnist_train_n10_p_v{older}.npz", f"mnist_train_n10_p_v{older}_stats.npz"]
+    kept = [f"mnist_train_n10_p_v{FEATURE_CACHE_VERSION + 1}.npz", "notes.txt"]
+    for name in stale + kept:
+        (folder / name).write_bytes(b"")
+    write_arrays(folder / f"new_v{FEATURE_CACHE_VERSION}.npz", {"features": np.zeros(2)})
+    assert sorted(p.name for p in folder.iterdir()) == sorted(kept + [f"new_v{FEATURE_CACHE_VERSION}.npz"])

@@ -8,6 +8,7 @@ The cache only ever saves time: an entry that cannot be read (a crash mid-write 
 system, a disk error) is computed again with a warning, and a cache folder that cannot be written
 (read-only, full, not a folder) is skipped with a warning. Entries are written to a unique temporary
 file and renamed into place, so concurrent runs (a sweep of ``gankit eval``) never see half a file.
+Each write removes the entries of older cache versions, which nothing reads any more.
 """
 from __future__ import annotations
 
@@ -99,4 +100,27 @@ def savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
-    return write_atomically(path, lambda temporary: savez(temporary, arrays))
+    written = write_atomically(path, lambda temporary: savez(temporary, arrays))
+    if written:
+        remove_stale_entries(path.parent)
+    return written
+
+
+def entry_version(name: str) -> int | None:
+    """The cache version of an entry's file name (entries from before versioning: 1); None if not one."""
+    if not name.endswith(".npz") or name.startswith("."):
+        return None
+    match = re.search(r"_v(\d+)(_stats)?\.npz$", name)
+    return int(match.group(1)) if match else 1
+
+
+def remove_stale_entries(folder: Path) -> None:
+    """Delete entries of older cache versions: no gankit reads them again (hundreds of MB at 10k images).
+    Entries of newer versions (another gankit installed beside this one) are left alone."""
+    for path in folder.iterdir():
+        version = entry_version(path.name)
+        if version is not None and version < FEATURE_CACHE_VERSION:
+            try:
+                path.unlink()
+            except OSError:
+                pass                                  # another process removed it, or it is not ours to remove
