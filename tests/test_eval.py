@@ -99,3 +99,28 @@ def test_every_metric_passes_the_probe_at_its_minimum(run, tmp_path, metric):
     Trainer(config, tmp_path / "run", progress=False).run()
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert math.isfinite(rows[-1][f"eval_{metric}"])
+
+
+def test_evaluating_during_training_leaves_training_unchanged(run, tmp_path):
+    """A metric that builds a classifier drew from torch's global RNG, which dropout also draws from: the
+    trained weights depended on --eval-every, and a resume across an evaluation was not bit-identical."""
+    import torch
+    weights = []
+    for eval_every in (0, 2):
+        config = TrainConfig(model="gan", data="mnist", steps=4, batch_size=8, seed=0, log_every=1, sample_every=0,
+                             checkpoint_every=4, eval_every=eval_every, eval_metric="class-coverage", eval_num=20)
+        trainer = Trainer(config, tmp_path / f"every{eval_every}", progress=False)
+        trainer.run()
+        weights.append(trainer.gan.state_dict())
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
+
+
+def test_the_probe_keeps_quiet_about_its_own_few_samples(run, tmp_path):
+    import warnings
+    config = TrainConfig(model="dcgan", data="mnist", steps=1, batch_size=8, seed=0, sample_every=0,
+                         checkpoint_every=0, eval_every=100, eval_metric="fid-mnist", eval_num=1000,
+                         model_args={"width": 4})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Trainer(config, tmp_path / "run", progress=False)
+    assert not [w for w in caught if "only 20 samples" in str(w.message)]

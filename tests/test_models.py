@@ -125,3 +125,17 @@ def test_generate_does_not_depend_on_batch_size(name):
                              gan.run_generator(gan.generator_ema.eval(), latent[LATENT_DRAW_BLOCK:],
                                                None if labels is None else labels[LATENT_DRAW_BLOCK:])])
     torch.testing.assert_close(gan.generate(n, rng=torch.Generator().manual_seed(3)), old_default, rtol=0, atol=0)
+
+
+def test_wgan_with_adam_and_clipping_in_every_discriminator_phase():
+    """wgan sets no betas (RMSprop): choosing Adam crashed on betas=None. The seed `gan` trains D in two
+    half-batch phases, which ignored clip."""
+    optimizers = gankit.create("mlp-gan", objective="wgan", optimizer="adam").make_optimizers()
+    assert optimizers["discriminator"].defaults["betas"] == (0.5, 0.999)
+    gan = gankit.create("gan", clip=0.01)
+    d_phases = [phase for phase in gan.phases() if phase.module is gan.discriminator]
+    assert len(d_phases) == 2 and all(phase.after_step is not None for phase in d_phases)
+    for phase in d_phases:
+        phase.after_step()
+    assert max(float(p.abs().max()) for p in gan.discriminator.parameters()) <= 0.01
+

@@ -279,9 +279,9 @@ class GAN(nn.Module):
         h = self.hparams
 
         def make(params, lr):
-            if h["optimizer"] == "adam":
-                return torch.optim.Adam(params, lr=lr, betas=tuple(h["betas"]), eps=h["eps"],
-                                        weight_decay=h["weight_decay"])
+            if h["optimizer"] == "adam":      # an RMSprop objective (WGAN) sets no betas: the usual ones then
+                betas = DEFAULT_HPARAMS["betas"] if h["betas"] is None else tuple(h["betas"])
+                return torch.optim.Adam(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=h["weight_decay"])
             if h["optimizer"] == "rmsprop":
                 return torch.optim.RMSprop(params, lr=lr, eps=h["eps"], weight_decay=h["weight_decay"])
             raise GankitError(f"unknown optimizer '{h['optimizer']}'; use 'adam' or 'rmsprop'")
@@ -292,10 +292,13 @@ class GAN(nn.Module):
         """WGAN weight clipping (Arjovsky et al. 2017, Alg. 1): every D parameter into [−c, c]."""
         clip_parameters_(self.discriminator, self.hparams["clip"])
 
+    def discriminator_after_step(self) -> Optional[Callable[[], None]]:
+        """What every discriminator phase runs after its optimiser step: weight clipping when ``clip`` is set."""
+        return self.clip_discriminator_weights if self.hparams.get("clip") else None
+
     def phases(self) -> list[Phase]:
-        clip = self.clip_discriminator_weights if self.hparams.get("clip") else None
         phases = [Phase("D", self.discriminator, "discriminator", self.discriminator_loss,
-                        repeats=int(self.hparams["n_critic"]), after_step=clip)]
+                        repeats=int(self.hparams["n_critic"]), after_step=self.discriminator_after_step())]
         phases += [Phase(f"D-{r.name}", self.discriminator, "discriminator", self.lazy_regularizer_loss(r),
                          interval=r.interval) for r in self.regularizers if r.interval > 1 and r.applies("discriminator")]
         phases.append(Phase("G", self.generator, "generator", self.generator_loss))

@@ -63,9 +63,11 @@ class KerasLoopGAN(GAN):
         return loss
 
     def phases(self) -> list[Phase]:
-        repeats = int(self.hparams["n_critic"])
-        return [Phase("D-real", self.discriminator, "discriminator", self.half_batch_loss(True), repeats=repeats),
-                Phase("D-fake", self.discriminator, "discriminator", self.half_batch_loss(False), repeats=repeats),
+        repeats, clip = int(self.hparams["n_critic"]), self.discriminator_after_step()
+        return [Phase("D-real", self.discriminator, "discriminator", self.half_batch_loss(True), repeats=repeats,
+                      after_step=clip),
+                Phase("D-fake", self.discriminator, "discriminator", self.half_batch_loss(False), repeats=repeats,
+                      after_step=clip),
                 Phase("G", self.generator, "generator", self.generator_loss)]
 
 

@@ -98,6 +98,12 @@ class Checkpointer(Hook):
             trainer.save_checkpoint(keep=self.keep)
 
 
+def kept_random_state(device: torch.device):
+    """torch's global random state (and the device's, on a GPU) restored afterwards: what runs inside
+    leaves training -- dropout, noise layers -- exactly as without it."""
+    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+
+
 class Evaluator(Hook):
     """Logs a registered metric (e.g. FID) every ``every`` steps into metrics.jsonl."""
 
@@ -107,7 +113,8 @@ class Evaluator(Hook):
     def on_step(self, trainer, step, logs):
         if due(step, self.every, trainer):
             from .evaluation import evaluate
-            result = evaluate(trainer.gan, trainer.config, self.metric, self.num, run_dir=trainer.out_dir)
+            with kept_random_state(trainer.device):     # a metric may draw (e.g. build a classifier): training
+                result = evaluate(trainer.gan, trainer.config, self.metric, self.num, run_dir=trainer.out_dir)
             logs[f"eval_{self.metric}"] = result["value"]
             logs["_force_log"] = True
 

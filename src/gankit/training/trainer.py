@@ -17,7 +17,7 @@ from ..recipes.factory import create
 from ..registry import DATASETS, METRICS
 from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
-from .hooks import Hook, default_hooks
+from .hooks import Hook, default_hooks, kept_random_state
 
 
 def load_training_data(config: TrainConfig, split: str = "train") -> TensorData:
@@ -132,8 +132,9 @@ class Trainer:
         image metrics on 2D points) fails before training, not at the first evaluation K steps in. The
         global random state is kept, so training is the same with and without the probe."""
         from .evaluation import evaluate
-        try:
-            with torch.random.fork_rng(devices=[]):
+        try:   # its warnings are about the probe's few samples, not the run's --eval-num: not shown
+            with kept_random_state(self.device), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 evaluate(self.gan, self.config, self.config.eval_metric, min(self.config.eval_num, PROBE_SAMPLES))
         except GankitError as error:
             raise GankitError(f"--eval-metric {self.config.eval_metric} cannot run on this run: {error}") from None
