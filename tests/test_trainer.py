@@ -136,7 +136,7 @@ def test_logged_numbers_are_averaged_over_the_steps_that_logged_them(tmp_path):
     from types import SimpleNamespace
 
     from gankit.training.hooks import MetricsLogger
-    trainer = SimpleNamespace(out_dir=tmp_path, config=SimpleNamespace(steps=8))
+    trainer = SimpleNamespace(out_dir=tmp_path, config=SimpleNamespace(steps=8), step=0)
     logger = MetricsLogger(every=4)
     logger.on_start(trainer)
     for step in range(1, 9):
@@ -149,3 +149,23 @@ def test_logged_numbers_are_averaged_over_the_steps_that_logged_them(tmp_path):
     assert [row["step"] for row in rows] == [4, 8]
     assert [row["loss_d"] for row in rows] == [2.5, 6.5]
     assert [row["eval_is-mnist"] for row in rows] == [1.5, 1.5]          # was 0.375: 1.5 / 4 steps
+
+
+def test_a_resume_from_an_earlier_checkpoint_logs_each_step_once(tmp_path):
+    """After an interrupt (or a divergence), the steps past the last checkpoint are trained again: their
+    old rows go, metrics.jsonl stays one row per step in order, and TensorBoard drops them too."""
+    Trainer(config(6, log_every=1, checkpoint_every=4), tmp_path, progress=False, data=tiny_data()).run()
+    (tmp_path / "checkpoints" / "step-0000006.pt").unlink()          # as if stopped at step 6 before saving
+    Trainer(config(8, log_every=1, checkpoint_every=4), tmp_path, resume=True, progress=False, data=tiny_data()).run()
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 9))
+    accumulator_module = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    accumulator = accumulator_module.EventAccumulator(str(tmp_path / "tensorboard"))
+    accumulator.Reload()
+    assert [event.step for event in accumulator.Scalars("loss_d")] == list(range(1, 9))
+
+
+def test_a_fresh_run_refuses_a_folder_with_logs_but_no_checkpoint(tmp_path):
+    Trainer(config(2, checkpoint_every=0), tmp_path, progress=False, data=tiny_data()).run()
+    with pytest.raises(GankitError, match="holds the logs of an earlier run that saved no checkpoint"):
+        Trainer(config(2), tmp_path, progress=False, data=tiny_data())

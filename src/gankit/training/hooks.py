@@ -45,6 +45,20 @@ class MetricsLogger(Hook):
         self.path = trainer.out_dir / "metrics.jsonl"
         self.started = time.perf_counter()
         self.writer = EventWriter(trainer.out_dir / "tensorboard") if self.every > 0 else None
+        if trainer.step > 0:        # resumed: rows logged after the checkpoint are trained (and logged) again
+            self.drop_rows_after(trainer.step)
+            if self.writer is not None:
+                self.writer.add_session_start(trainer.step + 1)
+
+    def drop_rows_after(self, step: int) -> None:
+        if not self.path.is_file():
+            return
+        lines = self.path.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+        if len(kept) < len(lines):
+            temporary = self.path.with_name(".metrics.jsonl.tmp")
+            temporary.write_text("".join(kept))
+            temporary.replace(self.path)
 
     def on_step(self, trainer, step, logs):
         for key, value in logs.items():

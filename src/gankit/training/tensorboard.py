@@ -3,7 +3,8 @@
 An event file is a TFRecord stream (length, masked CRC-32C, data, masked CRC-32C) of ``Event`` protocol
 buffers (tensorflow/core/util/event.proto): wall_time = 1 (double), step = 2 (int64),
 file_version = 3 (string), summary = 5 (Summary); Summary.value = 1 (repeated Value);
-Value.tag = 1 (string), Value.simple_value = 2 (float). The few fields we write are encoded by hand.
+Value.tag = 1 (string), Value.simple_value = 2 (float); session_log = 7 (SessionLog: status = 1, START = 1).
+The few fields we write are encoded by hand.
 """
 from __future__ import annotations
 
@@ -82,6 +83,13 @@ class EventWriter:
 
     def add_scalar(self, tag: str, value: float, step: int) -> None:
         self.handle.write(record(scalar_event(tag, float(value), int(step), time.time())))
+
+    def add_session_start(self, step: int) -> None:
+        """A SessionLog START at ``step``: TensorBoard then drops the events of earlier files at this step and
+        later ones (a run resumed from a checkpoint before them: those steps are trained again)."""
+        session_log = field(1, 0, varint(1))
+        event = field(1, 1, struct.pack("<d", time.time())) + field(2, 0, varint(int(step))) + field(7, 2, session_log)
+        self.handle.write(record(event))
 
     def flush(self) -> None:
         self.handle.flush()

@@ -105,6 +105,9 @@ class Trainer:
         elif ckpt.list_checkpoints(self.out_dir):
             raise GankitError(f"{self.out_dir} already holds a trained run; continue it with --resume "
                               f"{self.out_dir} (in Python: resume=True) or choose another --out (out_dir)")
+        elif (self.out_dir / "metrics.jsonl").is_file():
+            raise GankitError(f"{self.out_dir} holds the logs of an earlier run that saved no checkpoint (so it "
+                              f"cannot be resumed); choose another --out, or delete {self.out_dir} to start over")
         if config.eval_every:
             self.probe_eval_metric()
         self.hooks = hooks if hooks is not None else default_hooks(config, progress)
