@@ -1,5 +1,6 @@
 """Autoencoder helpers (EBGAN/BEGAN), CR and rotation losses, and the registered regularizers."""
 import math
+import re
 
 import pytest
 import torch
@@ -213,3 +214,17 @@ def test_recipe_shortcut_call_uses_the_gan_networks_without_schedule():
     # weight γ/2 = 5 times ‖∇D‖² = 9, with no ×8: the caller owns the lazy schedule
     assert lazy_r1(TinyGAN(), "discriminator", images, None).item() == pytest.approx(45.0)
     assert REGULARIZERS.build("ortho")(TinyGAN(), "generator", None, images).item() == pytest.approx(2e-4)
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("r1:gamma", "regularizer spec 'r1:gamma': 'gamma' is not KEY=VALUE"),          # was dropped: default γ
+    ("r1:10", "'10' is not KEY=VALUE"),
+    ("r1:lazy_interval=2.5", "lazy_interval is a number of steps, an integer; got 2.5"),   # was truncated to 2
+    ("r1:gamma=abc", "regularizer 'r1' cannot use options {'gamma': 'abc'}"),       # blamed model_args
+    ("r1:gamma=nan", "must be a finite number >= 0, got nan"),
+    ("r1:gamma=-5", "must be a finite number >= 0"),
+])
+def test_regularizer_specs_that_cannot_mean_anything_are_refused(spec, message):
+    import gankit
+    with pytest.raises(GankitError, match=re.escape(message)):
+        gankit.create("mlp-gan", regularizers=spec)

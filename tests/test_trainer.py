@@ -169,3 +169,26 @@ def test_a_fresh_run_refuses_a_folder_with_logs_but_no_checkpoint(tmp_path):
     Trainer(config(2, checkpoint_every=0), tmp_path, progress=False, data=tiny_data()).run()
     with pytest.raises(GankitError, match="holds the logs of an earlier run that saved no checkpoint"):
         Trainer(config(2), tmp_path, progress=False, data=tiny_data())
+
+
+def test_an_interrupt_says_where_training_stopped_and_how_to_resume(tmp_path, capsys):
+    from gankit.training.hooks import Hook, default_hooks
+
+    class Interrupt(Hook):
+        def on_step(self, trainer, step, logs):
+            if step == 3:
+                raise KeyboardInterrupt
+    trainer = Trainer(config(6), tmp_path, progress=False, data=tiny_data(),
+                      hooks=default_hooks(config(6), progress=False) + [Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert (f"gankit: interrupted at step 3: the last checkpoint is {tmp_path / 'checkpoints' / 'step-0000002.pt'}; "
+            f"continue with `gankit train --resume {tmp_path}`") in capsys.readouterr().err
+
+
+def test_numpy_numbers_are_plain_numbers_in_configs_and_checkpoints(tmp_path):
+    import numpy as np
+    trainer = Trainer(config(np.int64(2), lr_g=np.float32(1e-3)), tmp_path,
+                      progress=False, data=tiny_data()).run()
+    assert json.loads((tmp_path / "config.json").read_text())["lr_g"] == pytest.approx(1e-3)
+    assert gankit.load(tmp_path).step == 2 and isinstance(trainer.config.steps, int)

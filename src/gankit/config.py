@@ -52,6 +52,10 @@ class TrainConfig:
     def normalize_collections(self) -> None:
         """JSON/TOML lists become tuples; a regularizer given as one string is one spec, as with ``--reg``
         (not split at commas: a spec's options are comma-separated, ``r1:gamma=1,lazy_interval=16``)."""
+        for item in dataclasses.fields(self):           # numpy scalars (np.float32(1e-3)) as Python numbers,
+            value = getattr(self, item.name)             # so that config.json and checkpoints can hold them
+            if isinstance(value, np.generic):
+                object.__setattr__(self, item.name, value.item())
         if isinstance(self.regularizers, str):
             object.__setattr__(self, "regularizers", regularizer_specs(self.regularizers))
         for key in ("regularizers", "betas"):
@@ -125,7 +129,8 @@ class TrainConfig:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A real number, Python's or numpy's (np.float32 too), not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def regularizer_specs(specs) -> tuple:

@@ -32,7 +32,7 @@ def check_grid_flags(args) -> None:
     if args.traverse is not None:
         ignored = [flag for flag, value in (("--num", args.num), ("--class", args.class_id)) if value is not None]
         if ignored:
-            raise GankitError(f"{' and '.join(ignored)} do not apply to --traverse (its grid is --rows rows by the "
+            raise GankitError(f"{' and '.join(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to --traverse (its grid is --rows rows by the "
                               "code's values); use --rows, or drop --traverse")
         args.rows = 10 if args.rows is None else args.rows
         if args.rows < 1:

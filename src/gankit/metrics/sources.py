@@ -36,7 +36,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from ..config import is_integer
+from ..config import check_seed, is_integer
 from ..data.image_folder import _to_8bit, scan_folder
 from ..errors import GankitError
 from ..registry import DATASETS
@@ -304,6 +304,7 @@ def source_features(source: str, extractor: FeatureExtractor, *, num: int | None
                     progress: bool = False, seed: int = 0) -> Features:
     """Features of a folder, run/checkpoint or dataset source (not of a ``.npz``: that holds only stats)."""
     check_counts(num, batch_size)
+    check_seed(seed, "--seed")
     check_source(source, num=num, images=True)
     path = Path(source).expanduser()
     if is_run_source(path):
@@ -319,6 +320,7 @@ def source_stats(source: str, extractor_factory, *, num: int | None = None, batc
                  progress: bool = False, seed: int = 0) -> FeatureStats:
     """FID statistics of any source; ``extractor_factory()`` builds the network only when needed."""
     check_counts(num, batch_size)
+    check_seed(seed, "--seed")
     check_source(source, num=num)
     path = Path(source).expanduser()
     if is_stats_file(source):

@@ -17,6 +17,8 @@ orthogonal regularization on the generator uses it). ``real_samples`` may be Non
 """
 from __future__ import annotations
 
+import math
+
 import inspect
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -50,6 +52,9 @@ class Regularizer:
                               f"got '{self.applies_to}'")
         if int(self.interval) < 1:
             raise GankitError(f"regularizer '{self.name}': lazy_interval must be >= 1, got {self.interval}")
+        for label, value in (("weight (or gamma)", self.weight), ("generator weight", self.generator_weight)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise GankitError(f"regularizer '{self.name}': its {label} must be a finite number >= 0, got {value}")
 
     def applies(self, role: str) -> bool:
         if role not in ROLES:
@@ -170,7 +175,14 @@ def build_regularizer(name: str, **options) -> Regularizer:
     if unknown:
         raise GankitError(f"regularizer '{name}' has no option {', '.join(map(repr, unknown))}; "
                           f"valid: {', '.join(valid)}")
-    return REGULARIZERS.build(name, **options)
+    interval = options.get("lazy_interval", 1)
+    if not (isinstance(interval, int) and not isinstance(interval, bool)):
+        raise GankitError(f"regularizer '{name}': lazy_interval is a number of steps, an integer; got {interval!r}")
+    try:
+        return REGULARIZERS.build(name, **options)
+    except (TypeError, ValueError) as error:                # e.g. gamma=abc reaches float()
+        raise GankitError(f"regularizer '{name}' cannot use options {options}: {error}; give numbers, e.g. "
+                          f"{name}:gamma=1") from None
 
 
 def check_regularizer(regularizer: Regularizer, discriminator, sample_shape: tuple) -> None:

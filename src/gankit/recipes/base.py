@@ -147,7 +147,12 @@ class GAN(nn.Module):
             raise GankitError(f"a regularizer is a name or a spec like 'r1:gamma=1' (or a Regularizer), got {spec!r}; "
                               "see `gankit list regularizers`")
         name, _, options = spec.partition(":")
-        values = dict(item.split("=", 1) for item in options.split(",") if "=" in item)
+        items = [item for item in options.split(",") if item.strip()]
+        loose = [item for item in items if "=" not in item]
+        if loose:
+            raise GankitError(f"regularizer spec '{spec}': {loose[0]!r} is not KEY=VALUE; write options as "
+                              f"{name}:gamma=1,lazy_interval=16")
+        values = dict(item.split("=", 1) for item in items)
         return build_regularizer(name, **{k: parse_number(v) for k, v in values.items()})
 
     @property

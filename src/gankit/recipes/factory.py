@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
+
 from ..config import regularizer_specs
 from ..errors import GankitError
 from ..registry import MODELS
@@ -27,6 +29,8 @@ def create(name: str, **overrides) -> GAN:
     if unknown:
         raise GankitError(f"model '{name}' has no option {', '.join(repr(k) for k in unknown)}; "
                           f"its options: {', '.join(valid)}")
+    overrides = {key: value.item() if isinstance(value, np.generic) else value     # checkpoints hold plain
+                 for key, value in overrides.items()}                                # numbers (weights_only)
     if "sample_shape" in overrides:
         overrides["sample_shape"] = tuple(overrides["sample_shape"])
     if "regularizers" in overrides:

@@ -4,6 +4,7 @@ generator, then call the hooks. It knows nothing about any particular GAN.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from pathlib import Path
 
@@ -209,6 +210,11 @@ class Trainer:
                 logs = self.train_step()
                 for hook in self.hooks:
                     hook.on_step(self, self.step, logs)
+        except KeyboardInterrupt:
+            kept = (f"the last checkpoint is {self.last_checkpoint}; continue with `gankit train --resume "
+                    f"{self.out_dir}`") if self.last_checkpoint else "no checkpoint was saved yet"
+            print(f"gankit: interrupted at step {self.step}: {kept}", file=sys.stderr)
+            raise
         finally:
             for hook in self.hooks:
                 hook.on_end(self)
