@@ -139,3 +139,17 @@ def test_wgan_with_adam_and_clipping_in_every_discriminator_phase():
         phase.after_step()
     assert max(float(p.abs().max()) for p in gan.discriminator.parameters()) <= 0.01
 
+
+
+def test_a_regularizer_on_both_networks_logs_both_terms():
+    """--reg rotation logged only G's term: both phases wrote reg_rotation, and G's came last."""
+    import math
+    gan = gankit.create("dcgan", width=4, regularizers=("rotation",), sample_shape=(1, 16, 16))
+    real = torch.rand(4, 1, 16, 16) * 2 - 1
+    fake = torch.rand(4, 1, 16, 16) * 2 - 1
+    logs: dict = {}
+    rng = torch.Generator().manual_seed(0)
+    d_term = gan.regularization("discriminator", real, fake, rng, logs)
+    g_term = gan.regularization("generator", real, fake, rng, logs)
+    assert logs["reg_rotation"] == pytest.approx(d_term.item()) and logs["reg_rotation_g"] == pytest.approx(g_term.item())
+    assert math.isfinite(logs["reg_rotation"]) and logs["reg_rotation"] != logs["reg_rotation_g"]

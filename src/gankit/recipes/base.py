@@ -265,7 +265,8 @@ class GAN(nn.Module):
             if regularizer.applies(role) and regularizer.interval == 1:
                 value = regularizer.weighted(role, self.discriminator, real_samples, fake_samples, rng,
                                              generator_net=self.generator)
-                logs[f"reg_{regularizer.name}"] = value.item()
+                key = f"reg_{regularizer.name}" + ("_g" if regularizer.applies_to == "both" and role == "generator" else "")
+                logs[key] = logs.get(key, 0.0) + value.item()       # the same one twice (r1, r1:gamma=1): summed
                 total = total + value
         return total
 
