@@ -153,3 +153,4 @@ def test_a_regularizer_on_both_networks_logs_both_terms():
     g_term = gan.regularization("generator", real, fake, rng, logs)
     assert logs["reg_rotation"] == pytest.approx(d_term.item()) and logs["reg_rotation_g"] == pytest.approx(g_term.item())
     assert math.isfinite(logs["reg_rotation"]) and logs["reg_rotation"] != logs["reg_rotation_g"]
+

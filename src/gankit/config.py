@@ -22,7 +22,9 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int = 64
     seed: int = 0
-    objective: Optional[str] = None          # None: the model's default (non-saturating)
+    # None: the model's default objective with the model's own optimiser settings; a named objective, even
+    # the default one, brings its paper's settings (lr, betas, n_critic; `gankit list objectives`)
+    objective: Optional[str] = None
     regularizers: tuple = ()
     lr_g: Optional[float] = None             # None: the recipe's / objective's paper value
     lr_d: Optional[float] = None

@@ -13,6 +13,9 @@ FLAGS = {"steps": int, "batch_size": int, "seed": int, "lr_g": float, "lr_d": fl
          "checkpoint_every": int, "log_every": int, "eval_every": int, "eval_metric": str,
          "eval_num": int, "device": str, "objective": str, "labels_per_class": int}
 
+FLAG_HELP = {"objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
+                          "brings its paper's lr/betas/n_critic, omitting it keeps the model's own"}
+
 
 def register(subparsers):
     parser = subparsers.add_parser("train", help="train a model (or resume a run)")
@@ -29,7 +32,8 @@ def register(subparsers):
     for flag, kind in FLAGS.items():
         # appended, not overwritten, so that a repeated --eval-metric is refused instead of dropped
         action = "append" if flag == "eval_metric" else "store"
-        parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, action=action)
+        parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, action=action,
+                            help=FLAG_HELP.get(flag))
     parser.set_defaults(func=run)
 
 
