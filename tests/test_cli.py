@@ -100,8 +100,10 @@ def test_train_resume_sample_and_bench(capsys, tmp_path):
     assert code == 0 and "step 30" in out
     steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert steps == [10, 20, 30]
+    saved_config = (run_dir / "config.json").read_text()
     code, out, err = run_cli(capsys, "train", "--resume", run_dir, "--steps", 25, "--no-progress")
-    assert code == 0 and "step 30" in out and "already at step 30, past --steps 25: nothing was trained" in err
+    assert code == 0 and "already at step 30, at or past --steps 25: nothing was trained" in err
+    assert (run_dir / "config.json").read_text() == saved_config          # a no-op resume changes nothing
     code, out, _ = run_cli(capsys, "sample", run_dir, "--num", 16, "--out", tmp_path / "grid.png")
     assert code == 0 and (tmp_path / "grid.png").stat().st_size > 0
     code, out, _ = run_cli(capsys, "bench", "modes", "--model", "mlp-gan", "--data", "ring8", "--seeds", 2,
@@ -224,3 +226,10 @@ def test_inception_score_remedy_follows_the_lookup_order(tmp_path, monkeypatch):
     cached.write_bytes(b"")
     assert classifier_remedy(cached) == (f"replace it with pytorch-fid's downloaded {PYTORCH_FID_FILE} "
                                          "(sha256 6726825d...)")
+
+
+def test_a_run_without_checkpoints_says_so(capsys, tmp_path):
+    code, out, err = run_cli(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in TRAIN_RING8],
+                             "--steps", 2, "--checkpoint-every", 0, "--sample-every", 0, "--no-progress")
+    assert code == 0 and "gankit: warning: checkpoint_every is 0: no checkpoint will be saved" in err
+    assert out.strip().endswith("(no checkpoint saved)")                    # was "(checkpoint None, samples in …)"

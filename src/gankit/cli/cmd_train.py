@@ -82,8 +82,11 @@ def run(args):
     import gankit
     config, out_dir, resume = resolve_config(args)
     trainer = gankit.train(config, out_dir, resume=resume, progress=not args.no_progress)
-    if resume and trainer.step > config.steps:
-        print(f"gankit: note: {out_dir} was already at step {trainer.step}, past --steps {config.steps}: nothing "
-              f"was trained; give --steps above {trainer.step} to continue", file=sys.stderr)
-    print(f"trained {config.model} on {config.data} to step {trainer.step}: {out_dir} "
-          f"(checkpoint {trainer.last_checkpoint}, samples in {out_dir / 'samples'})")
+    if trainer.step == trainer.start_step:
+        print(f"gankit: note: {out_dir} was already at step {trainer.step}, at or past --steps {config.steps}: "
+              f"nothing was trained; give --steps above {trainer.step} to continue", file=sys.stderr)
+        return
+    outputs = [f"checkpoint {trainer.last_checkpoint}" if trainer.last_checkpoint else "no checkpoint saved"]
+    if (out_dir / "samples").is_dir():
+        outputs.append(f"samples in {out_dir / 'samples'}")
+    print(f"trained {config.model} on {config.data} to step {trainer.step}: {out_dir} ({', '.join(outputs)})")

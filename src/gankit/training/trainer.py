@@ -109,7 +109,11 @@ class Trainer:
         elif (self.out_dir / "metrics.jsonl").is_file():
             raise GankitError(f"{self.out_dir} holds the logs of an earlier run that saved no checkpoint (so it "
                               f"cannot be resumed); choose another --out, or delete {self.out_dir} to start over")
-        if config.eval_every:
+        self.start_step = self.step
+        if config.checkpoint_every == 0:
+            warnings.warn("checkpoint_every is 0: no checkpoint will be saved, so this run cannot be resumed, "
+                          "sampled or evaluated afterwards")
+        if config.eval_every and self.step < config.steps:
             self.probe_eval_metric()
         self.hooks = hooks if hooks is not None else default_hooks(config, progress)
 
@@ -201,6 +205,8 @@ class Trainer:
         return logs
 
     def run(self) -> "Trainer":
+        if self.step >= self.config.steps and self.step > 0:   # resumed at or past --steps: nothing to do, and
+            return self                                      # the run folder (config.json, logs) stays as it is
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.config.save(self.out_dir / "config.json")
         for hook in self.hooks:
