@@ -154,3 +154,18 @@ def test_a_regularizer_on_both_networks_logs_both_terms():
     assert logs["reg_rotation"] == pytest.approx(d_term.item()) and logs["reg_rotation_g"] == pytest.approx(g_term.item())
     assert math.isfinite(logs["reg_rotation"]) and logs["reg_rotation"] != logs["reg_rotation_g"]
 
+
+
+def test_generate_and_train_refuse_arguments_they_cannot_use():
+    gan = gankit.create("mlp-gan")
+    for options, message in (({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),   # range() error
+                             ({"rng": 5}, "rng must be a torch.Generator"),                      # AttributeError
+                             ({"latent": torch.zeros(5, 64)}, r"3 rows; got shape \(5, 64\)")):  # used 3 of 5
+        with pytest.raises(GankitError, match=message):
+            gan.generate(3, **options)
+    with pytest.raises(GankitError, match=r"betas must be two numbers in \[0, 1\)"):
+        gankit.create("mlp-gan", betas=(2, 0.9))                                # torch refused it at the optimiser
+    with pytest.raises(GankitError, match="unknown config key.*stepz"):
+        gankit.train(stepz=1)
+    with pytest.raises(GankitError, match="out_dir must be a path"):
+        gankit.train(gankit.TrainConfig(model="mlp-gan", data="ring8"), None)

@@ -1,6 +1,7 @@
 """The Python API: create a GAN by name, train it, load a finished run, evaluate it."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -41,7 +42,14 @@ def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *
     if config is not None and not isinstance(config, TrainConfig):
         raise GankitError(f"train takes a TrainConfig (or its fields as keywords), got {type(config).__name__}; "
                           "e.g. gankit.train(model='dcgan', data='mnist', steps=200)")
-    config = config if config is not None else TrainConfig(**config_values)
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise GankitError(f"out_dir must be a path (the run folder), got {out_dir!r}")
+    if config is None:
+        unknown = sorted(set(config_values) - {f.name for f in dataclasses.fields(TrainConfig)})
+        if unknown:
+            raise GankitError(f"unknown config key(s) {', '.join(unknown)}; valid keys: "
+                              f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}")
+        config = TrainConfig(**config_values)
     return Trainer(config, out_dir, resume=resume, progress=progress).run()
 
 

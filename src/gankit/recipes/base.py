@@ -121,6 +121,9 @@ class GAN(nn.Module):
                                            for key in positive))
         if not (is_number(hparams["weight_decay"]) and 0 <= hparams["weight_decay"] < float("inf")):
             raise GankitError(f"weight_decay must be a number >= 0, got {hparams['weight_decay']!r}")
+        betas = hparams["betas"]
+        if betas is not None and not (len(tuple(betas)) == 2 and all(is_number(b) and 0 <= b < 1 for b in betas)):
+            raise GankitError(f"betas must be two numbers in [0, 1), e.g. (0.5, 0.999), got {betas!r}")
         n_critic = hparams["n_critic"]
         if not (isinstance(n_critic, (int, np.integer)) and not isinstance(n_critic, bool) and n_critic >= 1):
             raise GankitError(f"n_critic must be an integer >= 1, got {n_critic!r}")
@@ -206,6 +209,12 @@ class GAN(nn.Module):
             raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
         n = int(n)
         labels = self.check_labels(labels, n)
+        if not (isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) and batch_size >= 1):
+            raise GankitError(f"generate's batch_size must be an integer >= 1, got {batch_size!r}")
+        if rng is not None and not isinstance(rng, torch.Generator):
+            raise GankitError(f"rng must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), got {rng!r}")
+        if latent is not None and (latent.dim() != 2 or latent.shape[0] != n):
+            raise GankitError(f"latent must hold one vector per sample, {n} rows; got shape {tuple(latent.shape)}")
         net = self.generator_ema if ema else self.generator
         was_training = net.training
         net.eval()
