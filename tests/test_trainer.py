@@ -184,6 +184,8 @@ def test_an_interrupt_says_where_training_stopped_and_how_to_resume(tmp_path, ca
         trainer.run()
     assert (f"gankit: interrupted at step 3: the last checkpoint is {tmp_path / 'checkpoints' / 'step-0000002.pt'}; "
             f"continue with `gankit train --resume {tmp_path}`") in capsys.readouterr().err
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 3]                      # the unfinished window (step 3, log_every 2) is logged too
 
 
 def test_numpy_numbers_are_plain_numbers_in_configs_and_checkpoints(tmp_path):

@@ -80,6 +80,11 @@ class MetricsLogger(Hook):
             self.writer.flush()
 
     def on_end(self, trainer):
+        if self.counts and self.started:      # stopped mid-window (a divergence, an interrupt): its steps
+            self.write(trainer, trainer.step, {k: v / self.counts[k] for k, v in self.sums.items()   # still logged
+                                                if not k.startswith("_")})
+            self.sums.clear()
+            self.counts.clear()
         if self.writer is not None:
             self.writer.close()
 
