@@ -75,7 +75,12 @@ def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
         from ..registry import MODELS
         entry = MODELS.entry(args.model)
         config = TrainConfig(model=entry.name, data=args.data or entry.meta.get("data", "mnist"), **chosen)
-    return apply_overrides(config, args.set), Path(args.out or f"runs/{config.model}"), False
+    config = apply_overrides(config, args.set)
+    for key, given in (("model", args.model), ("data", args.data)):
+        if given and getattr(config, key) != given:
+            raise GankitError(f"--set {key}={getattr(config, key)} contradicts the {key} given ('{given}'); "
+                              f"give the {key} once")
+    return config, Path(args.out or f"runs/{config.model}"), False
 
 
 def run(args):
