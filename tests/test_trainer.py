@@ -194,3 +194,9 @@ def test_numpy_numbers_are_plain_numbers_in_configs_and_checkpoints(tmp_path):
                       progress=False, data=tiny_data()).run()
     assert json.loads((tmp_path / "config.json").read_text())["lr_g"] == pytest.approx(1e-3)
     assert gankit.load(tmp_path).step == 2 and isinstance(trainer.config.steps, int)
+
+
+def test_loading_a_file_that_is_no_checkpoint_says_so(tmp_path):
+    (tmp_path / "c.toml").write_text("steps = 3\n")
+    with pytest.raises(GankitError, match=r"c.toml is not a checkpoint \(gankit writes RUN/checkpoints/step-\*.pt\)"):
+        gankit.load(tmp_path / "c.toml")                # said "delete it to resume from an earlier one"

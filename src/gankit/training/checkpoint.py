@@ -56,6 +56,9 @@ def load_checkpoint(path: Path) -> dict:
                           f"`gankit train MODEL --out {path}`")
     if path.is_dir():
         path = latest_checkpoint(path)
+    elif path.suffix not in (".pt", ".pth", ".ckpt"):
+        raise GankitError(f"{path} is not a checkpoint (gankit writes RUN/checkpoints/step-*.pt); give a run "
+                          "folder or one of its .pt files")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
