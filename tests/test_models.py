@@ -169,3 +169,5 @@ def test_generate_and_train_refuse_arguments_they_cannot_use():
         gankit.train(stepz=1)
     with pytest.raises(GankitError, match="out_dir must be a path"):
         gankit.train(gankit.TrainConfig(model="mlp-gan", data="ring8"), None)
+    with pytest.raises(GankitError, match=r"model 'mlp-gan' cannot be built with options \{'hidden': -1\}: .*negative"):
+        gankit.create("mlp-gan", hidden=-1)                                    # torch's RuntimeError before

@@ -20,6 +20,14 @@ def model_options(name: str) -> list[str]:
     return own + list(RECIPE_KEYS)
 
 
+class ModelBuildError(GankitError):
+    """torch could not build a model's nets with the given options; ``reason`` is torch's message."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def create(name: str, **overrides) -> GAN:
     """Build the registered model ``name``; ``overrides`` are builder options (sample_shape, width, ...)
     and recipe options (objective, regularizers, lr_g, lr_d, betas, n_critic, optimizer, clip)."""
@@ -35,6 +43,12 @@ def create(name: str, **overrides) -> GAN:
         overrides["sample_shape"] = tuple(overrides["sample_shape"])
     if "regularizers" in overrides:
         overrides["regularizers"] = regularizer_specs(overrides["regularizers"])
-    gan = entry.builder(**overrides)
+    try:
+        gan = entry.builder(**overrides)
+    except (ValueError, RuntimeError) as error:      # torch refused a size (width=-1, ...)
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        options = {k: v for k, v in overrides.items() if k not in ("sample_shape", "num_classes")}
+        raise ModelBuildError(f"model '{name}' cannot be built with options {options}: {reason}; fix them",
+                              reason) from None
     gan.build_args = {"name": entry.name, **overrides}
     return gan

@@ -14,7 +14,7 @@ from ..config import TrainConfig
 from ..data.base import TensorData
 from ..errors import GankitError, TrainingDiverged
 from ..recipes.base import GAN
-from ..recipes.factory import create
+from ..recipes.factory import ModelBuildError, create
 from ..registry import DATASETS, METRICS
 from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
@@ -42,8 +42,8 @@ def build_gan(config: TrainConfig, data: TensorData) -> GAN:
             gan = create(config.model, sample_shape=data.sample_shape, num_classes=data.num_classes,
                          **config.recipe_overrides())
             try_forward(gan)
-        except (ValueError, RuntimeError, TypeError) as error:
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        except (ValueError, RuntimeError, TypeError, ModelBuildError) as error:
+            reason = getattr(error, "reason", None) or (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise GankitError(f"model '{config.model}' cannot be built with model_args {config.model_args} for "
                               f"samples of shape {tuple(data.sample_shape)}: {reason}; fix model_args "
                               "(--set model_args.KEY=VALUE)") from None
