@@ -1,7 +1,6 @@
 """The Python API: create a GAN by name, train it, load a finished run, evaluate it."""
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -45,11 +44,7 @@ def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *
     if not isinstance(out_dir, (str, os.PathLike)):
         raise GankitError(f"out_dir must be a path (the run folder), got {out_dir!r}")
     if config is None:
-        unknown = sorted(set(config_values) - {f.name for f in dataclasses.fields(TrainConfig)})
-        if unknown:
-            raise GankitError(f"unknown config key(s) {', '.join(unknown)}; valid keys: "
-                              f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}")
-        config = TrainConfig(**config_values)
+        config = TrainConfig.from_dict(config_values)         # unknown or missing keys: one line
     return Trainer(config, out_dir, resume=resume, progress=progress).run()
 
 

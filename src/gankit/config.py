@@ -74,13 +74,12 @@ class TrainConfig:
                 raise GankitError(f"{key} must be an integer >= {minimum}, got {value!r}")
         for key in ("lr_g", "lr_d"):
             value = getattr(self, key)
-            if value is not None and not (is_number(value) and 0 < value < float("inf")):
+            if value is not None and not is_positive_number(value):
                 raise GankitError(f"{key} must be a positive learning rate, got {value!r}")
         check_seed(self.seed)
         if not (is_number(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise GankitError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.betas is not None and not (isinstance(self.betas, tuple) and len(self.betas) == 2
-                                           and all(is_number(beta) and 0 <= beta < 1 for beta in self.betas)):
+        if self.betas is not None and not (isinstance(self.betas, tuple) and are_adam_betas(self.betas)):
             raise GankitError(f"betas must be two numbers in [0, 1), e.g. --set betas=[0.5,0.999], got {self.betas!r}")
 
     def check_collections(self) -> None:
@@ -133,6 +132,16 @@ class TrainConfig:
 def is_number(value: Any) -> bool:
     """A real number, Python's or numpy's (np.float32 too), not a bool."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def is_positive_number(value: Any) -> bool:
+    """A finite number > 0 (a learning rate, eps, a clipping bound)."""
+    return is_number(value) and 0 < value < float("inf")
+
+
+def are_adam_betas(betas: Any) -> bool:
+    """Two numbers in [0, 1): Adam's (β1, β2)."""
+    return len(tuple(betas)) == 2 and all(is_number(beta) and 0 <= beta < 1 for beta in betas)
 
 
 def regularizer_specs(specs) -> tuple:

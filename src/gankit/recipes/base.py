@@ -11,13 +11,12 @@ import copy
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import numpy as np
 import torch
 from torch import nn
 
 from .. import draws
 from ..errors import GankitError
-from ..config import is_number
+from ..config import are_adam_betas, is_integer, is_number, is_positive_number
 from ..objectives import check_compatible, clip_parameters_, discriminator_scores
 from ..objectives.base import Objective
 from ..objectives.regularizers import Regularizer, build_regularizer, check_regularizer
@@ -111,10 +110,8 @@ class GAN(nn.Module):
         """One-line errors for training options no optimiser can use (torch accepts some and trains nothing:
         a zero learning rate, a negative clip that maps every weight to the same value)."""
         hparams = self.hparams
-        def is_positive(value):
-            return is_number(value) and 0 < value < float("inf")
-        positive = [key for key in ("lr_g", "lr_d", "eps") if not is_positive(hparams[key])]
-        if hparams["clip"] is not None and not is_positive(hparams["clip"]):
+        positive = [key for key in ("lr_g", "lr_d", "eps") if not is_positive_number(hparams[key])]
+        if hparams["clip"] is not None and not is_positive_number(hparams["clip"]):
             positive.append("clip")
         if positive:
             raise GankitError(" and ".join(f"{key} must be a positive number, got {hparams[key]!r}"
@@ -122,10 +119,10 @@ class GAN(nn.Module):
         if not (is_number(hparams["weight_decay"]) and 0 <= hparams["weight_decay"] < float("inf")):
             raise GankitError(f"weight_decay must be a number >= 0, got {hparams['weight_decay']!r}")
         betas = hparams["betas"]
-        if betas is not None and not (len(tuple(betas)) == 2 and all(is_number(b) and 0 <= b < 1 for b in betas)):
+        if betas is not None and not are_adam_betas(betas):
             raise GankitError(f"betas must be two numbers in [0, 1), e.g. (0.5, 0.999), got {betas!r}")
         n_critic = hparams["n_critic"]
-        if not (isinstance(n_critic, (int, np.integer)) and not isinstance(n_critic, bool) and n_critic >= 1):
+        if not (is_integer(n_critic) and n_critic >= 1):
             raise GankitError(f"n_critic must be an integer >= 1, got {n_critic!r}")
 
     def check_nonempty(self) -> None:
@@ -205,11 +202,11 @@ class GAN(nn.Module):
         of ``batch_size``: torch draws other numbers for other tensor sizes, so drawing per chunk made the
         samples (and every metric on them) depend on the batch size. (256 is the old default batch size,
         so samples drawn with it are unchanged.)"""
-        if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
+        if not (is_integer(n) and n >= 1):
             raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
         n = int(n)
         labels = self.check_labels(labels, n)
-        if not (isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) and batch_size >= 1):
+        if not (is_integer(batch_size) and batch_size >= 1):
             raise GankitError(f"generate's batch_size must be an integer >= 1, got {batch_size!r}")
         if rng is not None and not isinstance(rng, torch.Generator):
             raise GankitError(f"rng must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), got {rng!r}")

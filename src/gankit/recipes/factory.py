@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 
 from ..config import regularizer_specs
-from ..errors import GankitError
+from ..errors import GankitError, first_line
 from ..registry import MODELS
 from .base import GAN, HPARAM_KEYS
 
@@ -46,7 +46,7 @@ def create(name: str, **overrides) -> GAN:
     try:
         gan = entry.builder(**overrides)
     except (ValueError, RuntimeError) as error:      # torch refused a size (width=-1, ...)
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        reason = first_line(error)
         options = {k: v for k, v in overrides.items() if k not in ("sample_shape", "num_classes")}
         raise ModelBuildError(f"model '{name}' cannot be built with options {options}: {reason}; fix them",
                               reason) from None

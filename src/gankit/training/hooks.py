@@ -65,9 +65,13 @@ class MetricsLogger(Hook):
             self.sums[key] += value
             self.counts[key] += 1
         if due(step, self.every, trainer) or logs.get("_force_log"):
-            self.write(trainer, step, {k: v / self.counts[k] for k, v in self.sums.items() if not k.startswith("_")})
-            self.sums.clear()
-            self.counts.clear()
+            self.flush(trainer, step)
+
+    def flush(self, trainer, step: int) -> None:
+        """Write the window's averages at ``step`` and start a new window."""
+        self.write(trainer, step, {k: v / self.counts[k] for k, v in self.sums.items() if not k.startswith("_")})
+        self.sums.clear()
+        self.counts.clear()
 
     def write(self, trainer, step, values: dict):
         record = {"step": step, **values, "time_s": round(time.perf_counter() - self.started, 3)}
@@ -80,11 +84,8 @@ class MetricsLogger(Hook):
             self.writer.flush()
 
     def on_end(self, trainer):
-        if self.counts and self.started:      # stopped mid-window (a divergence, an interrupt): its steps
-            self.write(trainer, trainer.step, {k: v / self.counts[k] for k, v in self.sums.items()   # still logged
-                                                if not k.startswith("_")})
-            self.sums.clear()
-            self.counts.clear()
+        if self.counts and self.started:      # stopped mid-window (a divergence, an interrupt): still logged
+            self.flush(trainer, trainer.step)
         if self.writer is not None:
             self.writer.close()
 

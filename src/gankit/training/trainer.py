@@ -12,7 +12,7 @@ import torch
 
 from ..config import TrainConfig
 from ..data.base import TensorData
-from ..errors import GankitError, TrainingDiverged
+from ..errors import GankitError, TrainingDiverged, first_line
 from ..recipes.base import GAN
 from ..recipes.factory import ModelBuildError, create
 from ..registry import DATASETS, METRICS
@@ -43,7 +43,7 @@ def build_gan(config: TrainConfig, data: TensorData) -> GAN:
                          **config.recipe_overrides())
             try_forward(gan)
         except (ValueError, RuntimeError, TypeError, ModelBuildError) as error:
-            reason = getattr(error, "reason", None) or (str(error).strip().splitlines() or [type(error).__name__])[0]
+            reason = getattr(error, "reason", None) or first_line(error)
             raise GankitError(f"model '{config.model}' cannot be built with model_args {config.model_args} for "
                               f"samples of shape {tuple(data.sample_shape)}: {reason}; fix model_args "
                               "(--set model_args.KEY=VALUE)") from None
@@ -60,7 +60,7 @@ def try_forward(gan: GAN, num: int = 2) -> None:
     """Generate ``num`` samples and discriminate them (no grad, eval mode, the global RNG state kept)."""
     labels = torch.arange(num) % gan.num_classes if gan.conditional else None
     was_training = gan.discriminator.training
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
+    with kept_random_state(gan.device()), torch.no_grad():
         samples = gan.generate(num, labels, rng=torch.Generator().manual_seed(0))
         gan.discriminator.eval()
         gan.discriminate(samples, labels)
