@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+from .runtime import replace_atomically
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -52,9 +53,7 @@ def save_png(image: Image.Image, path: str | Path) -> Path:
     """Write atomically (temp file + rename), creating the parent folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    replace_atomically(path, lambda temporary: image.save(temporary, format="PNG"))
     return path
 
 

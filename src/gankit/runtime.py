@@ -4,7 +4,8 @@
 device is not usable here (a CPU-only torch asked for ``cuda``, a GPU index that does not exist, a device
 type such as ``meta`` or ``xla`` that gankit cannot run on). :func:`check_output_file` and
 :func:`check_output_dir` refuse, before any work, a path that cannot be written (a folder given for a file,
-a file given for a folder, a read-only place), so the work is not lost when its result cannot be saved.
+a file given for a folder, a read-only place), so the work is not lost when its result cannot be saved;
+:func:`replace_atomically` is how every file gankit writes (checkpoints, PNGs, statistics, caches, logs) lands.
 
 The ``gankit`` command also applies process-wide settings for speed (library users may call them too).
 
@@ -23,6 +24,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import uuid
 import tempfile
 from pathlib import Path
 
@@ -114,3 +116,16 @@ def check_can_create_in(folder: Path, what: str, target: Path) -> None:
     except OSError as error:
         raise GankitError(f"cannot write {what} {target}: {existing} is not writable ({error.strerror}); "
                           "choose another path") from None
+
+
+def replace_atomically(path: Path, write) -> None:
+    """``write(temporary_path)``, then rename it into ``path``: readers never see half a file. The
+    temporary name is unique (concurrent runs, threads) and the file is removed if anything fails; it is
+    created as ``open`` creates files, so the result has the user's usual permissions."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()

@@ -13,9 +13,7 @@ Each write removes the entries of older cache versions, which nothing reads any 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import uuid
 import warnings
 import zipfile
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 
 from ..data.download import cache_dir
 from ..registry import DATASETS
+from ..runtime import replace_atomically
 from .features import FeatureExtractor
 
 # Bumped whenever the features of a protocol or the order of a dataset change, so that no stale cached
@@ -66,19 +65,6 @@ def read_arrays(path: Path, required: tuple[str, ...]) -> dict[str, np.ndarray] 
                       "again", FeatureCacheWarning, stacklevel=2)
         return None
     return arrays if all(key in arrays for key in required) else None
-
-
-def replace_atomically(path: Path, write) -> None:
-    """``write(temporary_path)``, then rename it into ``path``: readers never see half a file. The
-    temporary name is unique (concurrent runs, threads) and the file is removed if anything fails; it is
-    created as ``open`` creates files, so the result has the user's usual permissions."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
 
 
 def write_atomically(path: Path, write) -> bool:

@@ -34,7 +34,8 @@ import torch
 
 from ..errors import GankitError
 from ..runtime import resolve_device
-from .feature_cache import replace_atomically, savez
+from ..runtime import replace_atomically
+from .feature_cache import savez
 
 NEGATIVE_TOLERANCE = 1e-6
 

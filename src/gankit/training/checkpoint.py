@@ -6,13 +6,13 @@ never pickled code.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import torch
 
 from ..errors import GankitError
+from ..runtime import replace_atomically
 
 FORMAT = "gankit-checkpoint/1"
 NAME = re.compile(r"step-(\d+)\.pt$")
@@ -40,9 +40,7 @@ def save_checkpoint(path: Path, payload: dict, keep: int = 0) -> Path:
     """Save ``payload`` (+ format tag) atomically; with ``keep`` > 0 delete all but the newest ``keep``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"format": FORMAT, **payload}, tmp)
-    os.replace(tmp, path)
+    replace_atomically(path, lambda temporary: torch.save({"format": FORMAT, **payload}, temporary))
     if keep > 0:
         for old in list_checkpoints(path.parent.parent)[:-keep]:
             old.unlink(missing_ok=True)

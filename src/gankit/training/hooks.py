@@ -13,6 +13,7 @@ from collections import defaultdict
 import torch
 
 from ..imaging import render_samples, save_png
+from ..runtime import replace_atomically
 from .tensorboard import EventWriter
 
 
@@ -56,9 +57,7 @@ class MetricsLogger(Hook):
         lines = self.path.read_text().splitlines(keepends=True)
         kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
         if len(kept) < len(lines):
-            temporary = self.path.with_name(".metrics.jsonl.tmp")
-            temporary.write_text("".join(kept))
-            temporary.replace(self.path)
+            replace_atomically(self.path, lambda temporary: temporary.write_text("".join(kept)))
 
     def on_step(self, trainer, step, logs):
         for key, value in logs.items():
