@@ -1,55 +1,109 @@
-"""The one in-memory dataset type every loader returns.
+"""The dataset contract: samples stored as they come (uint8 images), batches as small mappings.
 
-gankit's datasets are small enough (MNIST-class, toy 2D, a folder of resized images) to hold as one
-tensor, which makes batching a single seeded ``torch.randint`` and training reproducible on CPU.
+A :class:`Dataset` answers ``len(data)`` and ``data.fetch(index)``: a mapping of CPU tensors for the
+samples at ``index`` holding only what the dataset has, in its stored types:
+
+- ``image``: uint8 (B, C, H, W), 0..255;  ``point``: float32 (B, 2) (the 2-D toy mixtures);
+- ``label``: int64 (B,) class ids (−1: unlabelled, semi-supervised);  ``attrs``: int64 (B, A) binary
+  attributes (CelebA: 1 = present, 0 = absent);  ``segmap``: uint8 (B, H, W) class ids per pixel.
+
+Float conversion (0 → −1, 255 → 1) and resizing to the resolution of the current training stage happen
+per batch on the training device (:mod:`gankit.data.batches`), as in stylegan3's training loop: a
+uint8 dataset takes a quarter of the float32 bytes. Small datasets are held in memory
+(:class:`MemoryData`); large image collections are decoded from disk as batches are drawn
+(:class:`gankit.data.stream.FileData`). Per-sample metadata (labels, attributes) always lives in memory.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from typing import Optional
 
 import torch
 
+from ..errors import GankitError
 
-@dataclass
-class TensorData:
-    """Samples held in memory.
+SAMPLE_KEYS = ("image", "point")          # the primary sample of a batch: one of these
+META_KEYS = ("label", "attrs")            # small per-sample metadata, always in memory
 
-    ``samples``: float32, images as (N, C, H, W) scaled to [-1, 1], or 2D points as (N, 2).
-    ``labels``: int64 (N,) class ids, or None for unlabelled data.
-    ``modes``/``mode_std``: for toy mixtures, the (M, 2) mixture centres and their std (else None).
-    ``source``: a human-readable note of where the samples came from (e.g. a folder of IDX files).
+
+class Dataset:
+    """Common metadata and the batch contract; subclasses store the samples (memory or files).
+
+    ``num_classes``/``class_names``: what ``label`` means (``label_name``: the attribute it was made from,
+    e.g. ``Smiling``); ``attr_names``: the columns of ``attrs``; ``segmap_classes``: the number of
+    label-map classes (0: none); ``modes``/``mode_std``: for toy mixtures, their centres and std.
     """
-    name: str
-    samples: torch.Tensor
-    labels: torch.Tensor | None = None
-    num_classes: int = 0
-    class_names: tuple[str, ...] = ()
-    modes: torch.Tensor | None = None
-    mode_std: float | None = None
-    source: str = ""          # where the samples were read from (files, package), for logs
+    streamed = False                      # True: samples are decoded from files as batches are drawn
 
+    def __init__(self, name: str, *, meta: Optional[dict] = None, num_classes: int = 0,
+                 class_names: tuple = (), attr_names: tuple = (), segmap_classes: int = 0,
+                 modes: Optional[torch.Tensor] = None, mode_std: Optional[float] = None, source: str = "",
+                 label_name: Optional[str] = None):
+        self.name = name
+        self.meta = {key: value for key, value in (meta or {}).items() if value is not None}
+        unknown = set(self.meta) - set(META_KEYS)
+        if unknown:
+            raise ValueError(f"unknown metadata {sorted(unknown)}; metadata keys are {META_KEYS}")
+        self.num_classes = num_classes
+        self.class_names = tuple(class_names)
+        self.attr_names = tuple(attr_names)
+        self.segmap_classes = segmap_classes
+        self.modes = modes
+        self.mode_std = mode_std
+        self.source = source
+        self.label_name = label_name
+
+    # ------------------------------------------------------------------ what subclasses provide
     def __len__(self) -> int:
-        return self.samples.shape[0]
+        raise NotImplementedError
+
+    @property
+    def sample_shape(self) -> tuple:
+        """One sample's shape: (C, H, W) for images, (2,) for points."""
+        raise NotImplementedError
+
+    @property
+    def keys(self) -> tuple:
+        """The keys of this dataset's batches, e.g. ('image', 'label')."""
+        raise NotImplementedError
+
+    def fetch_samples(self, index: torch.Tensor) -> dict:
+        """The sample tensors (image/point/segmap) at ``index``, on the CPU in their stored types."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the contract
+    def fetch(self, index: torch.Tensor) -> dict:
+        """The batch at ``index`` (a 1-D int64 tensor): samples and metadata, CPU tensors."""
+        index = torch.as_tensor(index, dtype=torch.int64)
+        return {**self.fetch_samples(index), **{key: value[index] for key, value in self.meta.items()}}
+
+    def head(self, num: int) -> dict:
+        """The first ``num`` samples (metric reference sets take a dataset's first n)."""
+        return self.fetch(torch.arange(min(num, len(self))))
 
     @property
     def is_image(self) -> bool:
-        return self.samples.dim() == 4
+        return "image" in self.keys
 
     @property
-    def sample_shape(self) -> tuple[int, ...]:
-        return tuple(self.samples.shape[1:])
+    def labels(self) -> Optional[torch.Tensor]:
+        return self.meta.get("label")
 
-    def batch(self, batch_size: int, generator: torch.Generator):
-        """A uniformly drawn batch (with replacement across steps): (samples, labels-or-None)."""
-        index = torch.randint(len(self), (batch_size,), generator=generator)
-        labels = self.labels[index] if self.labels is not None else None
-        return self.samples[index], labels
+    def nbytes(self) -> int:
+        """Bytes held in memory by the samples and metadata."""
+        return sum(value.numel() * value.element_size() for value in self.meta.values())
 
-    def with_labels_per_class(self, labels_per_class: int, seed: int = 0) -> "TensorData":
+    # ------------------------------------------------------------------ derived datasets
+    def with_meta(self, **meta) -> "Dataset":
+        """A shallow copy with some metadata replaced (the samples are shared)."""
+        derived = copy.copy(self)
+        derived.meta = {**self.meta, **meta}
+        return derived
+
+    def with_labels_per_class(self, labels_per_class: int, seed: int = 0) -> "Dataset":
         """Semi-supervised view: keep ``labels_per_class`` labels of each class (a seeded choice), set the
         rest to −1 (unlabelled). Samples are unchanged."""
         if self.labels is None:
-            from ..errors import GankitError
             raise GankitError(f"dataset '{self.name}' has no labels, so --labels-per-class cannot apply")
         rng = torch.Generator().manual_seed(seed)
         kept = torch.full_like(self.labels, -1)
@@ -57,5 +111,39 @@ class TensorData:
             index = (self.labels == cls).nonzero().flatten()
             chosen = index[torch.randperm(len(index), generator=rng)[:labels_per_class]]
             kept[chosen] = cls
-        return TensorData(self.name, self.samples, kept, self.num_classes, self.class_names, self.modes,
-                          self.mode_std)
+        return self.with_meta(label=kept)
+
+
+class MemoryData(Dataset):
+    """A dataset whose samples are tensors in memory: ``arrays`` maps ``image`` (uint8 NCHW) or ``point``
+    (float32 N×2), and optionally ``segmap`` (uint8 NHW), to tensors of equal length."""
+
+    def __init__(self, name: str, arrays: dict, **metadata):
+        super().__init__(name, **metadata)
+        self.arrays = {key: value for key, value in arrays.items() if value is not None}
+        primary = [key for key in SAMPLE_KEYS if key in self.arrays]
+        if len(primary) != 1:
+            raise ValueError(f"a dataset holds exactly one of {SAMPLE_KEYS}, got {sorted(self.arrays)}")
+        if "image" in self.arrays and (self.arrays["image"].dtype != torch.uint8 or self.arrays["image"].dim() != 4):
+            raise ValueError("images are stored as uint8 (N, C, H, W)")
+        lengths = {len(value) for value in (*self.arrays.values(), *self.meta.values())}
+        if len(lengths) != 1:
+            raise ValueError(f"arrays and metadata of unequal lengths {sorted(lengths)}")
+        self._primary = primary[0]
+
+    def __len__(self) -> int:
+        return self.arrays[self._primary].shape[0]
+
+    @property
+    def sample_shape(self) -> tuple:
+        return tuple(self.arrays[self._primary].shape[1:])
+
+    @property
+    def keys(self) -> tuple:
+        return (*self.arrays, *self.meta)
+
+    def fetch_samples(self, index: torch.Tensor) -> dict:
+        return {key: value[index] for key, value in self.arrays.items()}
+
+    def nbytes(self) -> int:
+        return super().nbytes() + sum(value.numel() * value.element_size() for value in self.arrays.values())

