@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from ..data.base import TensorData
+from ..data.base import Dataset
 
 
 @dataclass
@@ -20,7 +20,7 @@ class EvalContext:
     sample: Callable[[int, Optional[torch.Tensor]], torch.Tensor]
     num_samples: int
     data_name: str                            # registry name of the run's training dataset
-    load_data: Callable[[str], TensorData]    # split ('train' | 'test') -> the run's dataset, same size
+    load_data: Callable[[str], Dataset]    # split ('train' | 'test') -> the run's dataset, same size
     num_classes: int = 0
     gan: Any = None                           # the loaded GAN (generator, discriminator, config)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))

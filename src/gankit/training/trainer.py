@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from ..config import TrainConfig
-from ..data.base import TensorData
+from ..data.base import Dataset
 from ..errors import GankitError, TrainingDiverged, first_line
 from ..recipes.base import GAN
 from ..recipes.factory import ModelBuildError, create
@@ -21,7 +21,7 @@ from . import checkpoint as ckpt
 from .hooks import Hook, default_hooks, kept_random_state
 
 
-def load_training_data(config: TrainConfig, split: str = "train") -> TensorData:
+def load_training_data(config: TrainConfig, split: str = "train") -> Dataset:
     data = DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
     if config.labels_per_class and split == "train":
         data = data.with_labels_per_class(config.labels_per_class, seed=config.seed)
@@ -34,7 +34,7 @@ RESUMABLE_SETTINGS = ("steps", "log_every", "sample_every", "checkpoint_every", 
                       "eval_metric", "eval_num", "device")
 
 
-def build_gan(config: TrainConfig, data: TensorData) -> GAN:
+def build_gan(config: TrainConfig, data: Dataset) -> GAN:
     """The GAN of ``config`` for ``data``, tried on two samples: a one-line error when torch cannot build or
     run its nets with these model_args (a negative width, a zero latent_dim), before any output is written."""
     with warnings.catch_warnings(record=True) as caught:    # shown once it builds; else the error says why
@@ -80,7 +80,7 @@ class Trainer:
     latest checkpoint there (to ``config.steps`` total steps)."""
 
     def __init__(self, config: TrainConfig, out_dir: str | Path, *, resume: bool = False,
-                 hooks: list[Hook] | None = None, progress: bool = True, data: TensorData | None = None):
+                 hooks: list[Hook] | None = None, progress: bool = True, data: Dataset | None = None):
         self.config = config
         self.device = resolve_device(config.device)
         METRICS.entry(config.eval_metric)           # a typo fails now, not at the first evaluation
