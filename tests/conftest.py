@@ -5,16 +5,16 @@ import pytest
 import torch
 
 import gankit
-from gankit.data.base import TensorData
+from gankit.data.base import MemoryData
 from gankit.registry import MODELS
 
 
-def tiny_data(sample_shape=(1, 28, 28), num=64, num_classes=10, seed=0) -> TensorData:
+def tiny_data(sample_shape=(1, 28, 28), num=64, num_classes=10, seed=0) -> MemoryData:
     """Random samples in [-1, 1] with labels: stands in for a real dataset of that shape."""
     g = torch.Generator().manual_seed(seed)
     samples = torch.rand((num, *sample_shape), generator=g) * 2 - 1
     labels = torch.randint(num_classes, (num,), generator=g)
-    return TensorData("tiny", samples, labels, num_classes=num_classes)
+    return MemoryData.from_tensors("tiny", samples, labels, num_classes=num_classes)
 
 
 def tiny_model_setup(name: str):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gankit.data.base import TensorData
+from gankit.data.base import MemoryData
 from gankit.errors import GankitError
 from gankit.metrics import conditional as cond
 from gankit.metrics import mnist_classifier as mc
@@ -78,7 +78,7 @@ def digits():
 
 
 def make_context(images: torch.Tensor, labels: torch.Tensor, sampler, num_classes=10, num_samples=200):
-    data = TensorData("mnist", images, labels, num_classes=10)
+    data = MemoryData.from_tensors("mnist", images, labels, num_classes=10)
     return EvalContext(sample=sampler, num_samples=num_samples, data_name="mnist",
                        load_data=lambda split: data, num_classes=num_classes, batch_size=64)
 

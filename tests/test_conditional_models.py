@@ -17,7 +17,7 @@ from torch import nn
 import gankit
 from gankit.cli import main
 from gankit.config import TrainConfig
-from gankit.data.base import TensorData
+from gankit.data.base import MemoryData
 from gankit.errors import GankitError
 from gankit.metrics.conditional import held_out_accuracy_metric, infogan_purity_metric, one_to_one_accuracy
 from gankit.metrics.context import EvalContext
@@ -306,7 +306,7 @@ def test_infogan_traversal_grid(tmp_path, capsys):
 # ------------------------------------------------------------------------------- metrics
 def test_test_accuracy_metric_on_a_fake_classifier():
     samples = torch.tensor([0.0, 1.0, 2.0, 3.0]).view(4, 1, 1, 1)
-    test = TensorData("digits", samples, torch.tensor([0, 1, 1, 2]), num_classes=3)
+    test = MemoryData.from_tensors("digits", samples, torch.tensor([0, 1, 1, 2]), num_classes=3)
     # the fake classifier predicts class round(x) mod 3: 0, 1, 2, 0 → correct, correct, wrong, wrong
     fake_gan = SimpleNamespace(classify=lambda x: F.one_hot(x.flatten().long() % 3, 3).float())
     ctx = EvalContext(sample=None, num_samples=10, data_name="digits", load_data=lambda split: test, gan=fake_gan)

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from gankit.cli import main
-from gankit.data.base import TensorData
+from gankit.data.base import MemoryData
 from gankit.errors import GankitError
 from gankit.metrics import sources
 from gankit.metrics.context import EvalContext
@@ -118,7 +118,7 @@ def test_extraction_queues_the_next_batch_before_fetching_and_keeps_the_order(mo
 
 def test_dataset_statistics_are_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
-    data = TensorData("tiny", digits(10))
+    data = MemoryData.from_tensors("tiny", digits(10))
     first = dataset_stats("tiny-set", "train", MeanPixel(), 8, data=data)
     assert first.n == 8 and len(list((tmp_path / "metrics").glob("*_n8_mean-pixel*"))) == 2
     unused = MeanPixel()
@@ -141,7 +141,7 @@ def test_a_broken_or_unwritable_cache_never_stops_a_metric(tmp_path, monkeypatch
     """Unreadable entries (a truncated file, features without the logits now needed) are computed again and
     replaced, with a warning; a cache folder that cannot be written is skipped with a warning."""
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
-    data = TensorData("tiny", digits(6))
+    data = MemoryData.from_tensors("tiny", digits(6))
     expected = dataset_features("tiny-set", "train", MeanPixel(), data=data).features
     entry, = (tmp_path / "cache" / "metrics").glob("*.npz")
     entry.write_bytes(entry.read_bytes()[:50])                                  # truncated
@@ -285,7 +285,7 @@ def test_cli_fid_with_the_tf_inception_warns_about_rank(tmp_path, capsys, monkey
 @needs_classifier
 def test_registered_metrics_compare_samples_with_training_data(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
-    train = TensorData("tiny", digits(20))
+    train = MemoryData.from_tensors("tiny", digits(20))
     ctx = EvalContext(sample=lambda n, labels=None: train.samples[:n], num_samples=20, data_name="tiny",
                       load_data=lambda split: train, batch_size=7)
     fid = METRICS.build("fid-mnist", ctx)

@@ -21,6 +21,7 @@ import torch
 
 from .config import TrainConfig
 from .data.toy2d import mode_statistics
+from .pipelines import sample
 
 NUM_EVAL_SAMPLES = 2500   # PacGAN/VEEGAN score 2,500 generated samples
 DEFAULT_MIN_SHARE = 0.01  # a mode counts when ≥1% of all samples lie within 3σ of it
@@ -45,7 +46,7 @@ def run_one(job: dict) -> dict:
     stats = {}
     for prefix, ema in (("", False), ("ema_", True)):
         rng = torch.Generator().manual_seed(10_000 + job["seed"])     # the same latents for both
-        points = trainer.gan.generate(NUM_EVAL_SAMPLES, rng=rng, ema=ema)
+        points = sample(trainer.gan, NUM_EVAL_SAMPLES, rng=rng, ema=ema)
         scores = mode_statistics(points, trainer.data.modes, trainer.data.mode_std, min_share=job["min_share"])
         stats.update({prefix + key: value for key, value in scores.items()})
     return {**job, **stats, "seconds": time.perf_counter() - started}

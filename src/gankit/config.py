@@ -33,6 +33,9 @@ class TrainConfig:
     optimizer: Optional[str] = None
     image_size: Optional[int] = None         # None: the dataset's native size
     channels: Optional[int] = None
+    label: Optional[str] = None              # which of the data's labels is the class (celeba: an attribute)
+    stream: Optional[bool] = None            # decode images per batch from files (None: when too big for memory)
+    data_workers: int = 2                    # processes decoding streamed batches ahead of the loop
     labels_per_class: Optional[int] = None   # semi-supervised: keep this many labels per class (rest −1)
     ema_decay: float = 0.999                 # with ramp-up min(decay, (1+t)/(10+t))
     log_every: int = 10                      # these four: 0 turns the hook off (0 checkpoints: no
@@ -67,7 +70,7 @@ class TrainConfig:
     def check_numbers(self) -> None:
         at_least = {"steps": 1, "batch_size": 1, "keep_checkpoints": 1, "eval_num": 2, "log_every": 0,
                     "sample_every": 0, "checkpoint_every": 0, "eval_every": 0, "n_critic": 1, "image_size": 1,
-                    "channels": 1, "labels_per_class": 1}
+                    "channels": 1, "labels_per_class": 1, "data_workers": 0}
         for key, minimum in at_least.items():
             value = getattr(self, key)
             if value is not None and (not is_integer(value) or value < minimum):
@@ -84,7 +87,7 @@ class TrainConfig:
 
     def check_collections(self) -> None:
         """Names are strings, regularizers a list of spec strings, model_args a mapping of builder options."""
-        for key in ("model", "data", "objective", "optimizer", "eval_metric", "device"):
+        for key in ("model", "data", "objective", "optimizer", "eval_metric", "device", "label"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, str):
                 raise GankitError(f"{key} must be a name (a string), got {value!r}")

@@ -9,6 +9,7 @@ import torch
 from ..config import check_seed
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
+from ..pipelines import SamplingPipeline, traverse
 from ..runtime import check_output_file
 
 
@@ -18,6 +19,8 @@ def register(subparsers):
     parser.add_argument("--num", type=int, default=None, help="samples in the grid (default 64)")
     parser.add_argument("--out", default="samples.png", help="PNG file to write")
     parser.add_argument("--class", dest="class_id", type=int, default=None, help="class to generate (conditional models)")
+    parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
+                        help="truncation ψ in [0, 1]: latents pulled toward their mean, z̄ + ψ(z − z̄) (1: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw", action="store_true", help="sample the trained generator, not its EMA")
     parser.add_argument("--device", default="cpu")
@@ -57,24 +60,21 @@ def run(args):
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
     if args.traverse is not None:
         return write_traversal(gan, args)
-    labels = None
     if args.class_id is not None:
         if not gan.conditional:
             raise GankitError(f"--class needs a class-conditional model; '{gan.build_args['name']}' is unconditional")
         if not 0 <= args.class_id < gan.num_classes:
             raise GankitError(f"--class must be in 0..{gan.num_classes - 1}, got {args.class_id}")
-        labels = torch.full((args.num,), args.class_id, dtype=torch.long)
     rng = torch.Generator().manual_seed(args.seed)
-    samples = gan.generate(args.num, labels, rng=rng, ema=not args.raw)
+    samples = SamplingPipeline(gan, ema=not args.raw)(args.num, class_id=args.class_id, truncation=args.truncation,
+                                                      rng=rng)
     save_png(render_samples(samples), args.out)
     print(f"wrote {args.num} samples of {gan.build_args['name']} (step {gan.step}) to {args.out}")
 
 
 def write_traversal(gan, args):
-    if not callable(getattr(gan, "traversal", None)):
-        raise GankitError(f"--traverse needs a model with latent codes (infogan); '{gan.build_args['name']}' has none")
     rng = torch.Generator().manual_seed(args.seed)
-    images, columns = gan.traversal(args.traverse, rows=args.rows, rng=rng, ema=not args.raw)
+    images, columns = traverse(gan, args.traverse, rows=args.rows, rng=rng, ema=not args.raw)
     save_png(render_samples(images, columns=columns), args.out)
     print(f"wrote a {args.rows}x{columns} traversal of code {args.traverse} of {gan.build_args['name']} "
           f"(step {gan.step}) to {args.out}")

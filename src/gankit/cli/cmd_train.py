@@ -11,9 +11,13 @@ from ..errors import GankitError
 FLAGS = {"steps": int, "batch_size": int, "seed": int, "lr_g": float, "lr_d": float, "n_critic": int,
          "optimizer": str, "image_size": int, "channels": int, "sample_every": int,
          "checkpoint_every": int, "log_every": int, "eval_every": int, "eval_metric": str,
-         "eval_num": int, "device": str, "objective": str, "labels_per_class": int}
+         "eval_num": int, "device": str, "objective": str, "labels_per_class": int, "label": str,
+         "data_workers": int}
 
-FLAG_HELP = {"objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
+FLAG_HELP = {"label": "which label is the class, for data with several (celeba: an attribute such as Smiling; "
+                      "utkface: gender, race or age-decade)",
+             "data_workers": "processes decoding streamed image files ahead of training (default 2)",
+             "objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
                           "brings its paper's lr/betas/n_critic, omitting it keeps the model's own"}
 
 

@@ -131,6 +131,17 @@ class MemoryData(Dataset):
             raise ValueError(f"arrays and metadata of unequal lengths {sorted(lengths)}")
         self._primary = primary[0]
 
+    @classmethod
+    def from_tensors(cls, name: str, samples: torch.Tensor, labels: Optional[torch.Tensor] = None,
+                     **metadata) -> "MemoryData":
+        """From float images in [−1, 1] (N, C, H, W), stored as uint8 (rounded to the nearest of the 256
+        levels), or from 2-D points (N, 2), stored as they are; ``labels`` int64 (N,) or None."""
+        if samples.dim() == 4:
+            arrays = {"image": ((samples.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)}
+        else:
+            arrays = {"point": samples.float()}
+        return cls(name, arrays, meta={"label": labels, **metadata.pop("meta", {})}, **metadata)
+
     def __len__(self) -> int:
         return self.arrays[self._primary].shape[0]
 
@@ -144,6 +155,14 @@ class MemoryData(Dataset):
 
     def fetch_samples(self, index: torch.Tensor) -> dict:
         return {key: value[index] for key, value in self.arrays.items()}
+
+    @property
+    def samples(self) -> torch.Tensor:
+        """Every sample as float: images in [−1, 1] (a new float32 tensor, 4× the stored bytes: for small
+        datasets and tests), or the points."""
+        if self._primary == "point":
+            return self.arrays["point"]
+        return self.arrays["image"].float().div_(127.5).sub_(1.0)
 
     def nbytes(self) -> int:
         return super().nbytes() + sum(value.numel() * value.element_size() for value in self.arrays.values())

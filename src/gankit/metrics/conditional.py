@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import GankitError
+from ..data.batches import images_to_float
 from ..registry import register_metric
 from .context import EvalContext
 from .fid import frechet_distance
@@ -159,7 +160,7 @@ def classifier_fid_metric(ctx: EvalContext) -> dict:
     count = min(n, len(train))
     chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(ctx.seed))[:count]
     batch = max(ctx.batch_size, 1)
-    _, real_features = classify(classifier, train.samples[chosen], batch_size=batch)
+    _, real_features = classify(classifier, images_to_float(train.fetch(chosen)["image"]), batch_size=batch)
     _, fake_features = classify(classifier, ctx.sample(n, None), batch_size=batch)
     return {"metric": f"classifier_fid_{CLASSIFIER_NAME}_fc128_float_n{n}_vs_{ctx.data_name}-train-random"
                       f"{count}-seed{ctx.seed}", "value":
@@ -184,14 +185,14 @@ def one_to_one_accuracy(predicted_classes: torch.Tensor, codes: torch.Tensor, nu
                  "the MNIST classifier; share of the majority digit per code")
 def infogan_purity_metric(ctx: EvalContext) -> dict:
     gan = ctx.gan
-    if not hasattr(gan, "split_latent") or not getattr(gan, "categories", 0):
+    if gan is None or "latent-codes" not in gan.capabilities:
         raise GankitError("infogan-purity needs an InfoGAN run (a model with a categorical latent code); "
                           "train one with `gankit train infogan --data mnist`")
     n = _check_num_samples(ctx, "infogan-purity")
     classifier = _classifier_for(ctx, "infogan-purity")
     codes = torch.arange(n) % gan.categories
     latent = gan.sample_latent(n, torch.Generator().manual_seed(ctx.seed), categories=codes)
-    images = gan.generate(n, latent=latent, batch_size=max(ctx.batch_size, 1))
+    images = ctx.sample(n, None, latent=latent)
     predicted = _predict(ctx, classifier, images)
     purity = categorical_code_purity(predicted, codes, gan.categories)
     return {"metric": f"infogan_categorical_purity_{CLASSIFIER_NAME}_n{n}", "value": purity["purity"],
@@ -201,14 +202,13 @@ def infogan_purity_metric(ctx: EvalContext) -> dict:
 
 @register_metric("test-accuracy", help="accuracy of a classifier-discriminator (sgan) on the run's test split")
 def held_out_accuracy_metric(ctx: EvalContext) -> dict:
-    classify_images = getattr(ctx.gan, "classify", None)
-    if not callable(classify_images):
+    if ctx.gan is None or "classifier" not in ctx.gan.capabilities:
         raise GankitError("test-accuracy needs a model whose discriminator classifies (sgan); "
                           "this run's model has no classify()")
     test = ctx.load_data("test")
     if test.labels is None:
         raise GankitError(f"test-accuracy needs labelled test data; '{ctx.data_name}' has no labels")
-    logits = classify_images(test.samples)
+    logits = ctx.gan.classify(images_to_float(test.head(len(test))["image"]))
     accuracy = float((logits.argmax(dim=1) == test.labels).double().mean())
     return {"metric": f"test_accuracy_{ctx.data_name}_test", "value": accuracy, "num": len(test),
             "data": ctx.data_name}

@@ -16,8 +16,9 @@ from ..data.base import Dataset
 
 @dataclass
 class EvalContext:
-    # (n, labels or None) -> float images in [-1, 1], (n, C, H, W), on CPU; deterministic given ctx.seed
-    sample: Callable[[int, Optional[torch.Tensor]], torch.Tensor]
+    # (n, labels or None, latent=None) -> float images in [-1, 1], (n, C, H, W), on CPU; deterministic given
+    # ctx.seed; ``latent`` (n, D) samples those latents instead of drawing them
+    sample: Callable[..., torch.Tensor]
     num_samples: int
     data_name: str                            # registry name of the run's training dataset
     load_data: Callable[[str], Dataset]    # split ('train' | 'test') -> the run's dataset, same size

@@ -1,7 +1,9 @@
 """A GAN is a recipe: nets + objective + regularizers + optimizers + a schedule of phases.
 
 The trainer only ever sees :class:`GAN.phases` — (name, module, optimizer, loss, repeats, interval) in
-the style of stylegan3's training loop — so adding a model never touches trainer code. Recipes that
+the style of stylegan3's training loop — and :meth:`GAN.stages` (the schedule's stages), so adding a model
+never touches trainer code. A phase's loss takes the batch mapping (``image``/``point``, ``label``, ...,
+already on the device and in [−1, 1]) and the step's :class:`~gankit.schedule.StepContext`. Recipes that
 need more than "D scores real and fake" (conditional, auxiliary heads, autoencoder discriminators)
 subclass :class:`GAN` and override ``discriminator_loss``/``generator_loss``.
 """
@@ -15,6 +17,8 @@ import torch
 from torch import nn
 
 from .. import draws
+from ..data.batches import samples_of
+from ..schedule import LR_DECAYS, EMASchedule, Stage, StepContext
 from ..errors import GankitError
 from ..config import are_adam_betas, is_integer, is_number, is_positive_number
 from ..objectives import check_compatible, clip_parameters_, discriminator_scores
@@ -23,10 +27,11 @@ from ..objectives.regularizers import Regularizer, build_regularizer, check_regu
 from ..registry import OBJECTIVES
 
 # Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
-HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay", "eps")
-LATENT_DRAW_BLOCK = 256        # latents per draw in generate(), whatever the batch size
+HPARAM_KEYS = ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip", "weight_decay", "eps", "lr_decay",
+               "ema_kimg", "ema_rampup", "ema_start")
 DEFAULT_HPARAMS = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), n_critic=1,
-                       clip=None, weight_decay=0.0, eps=1e-8)
+                       clip=None, weight_decay=0.0, eps=1e-8, lr_decay="constant", ema_kimg=None, ema_rampup=None,
+                       ema_start=0)
 
 
 
@@ -39,16 +44,16 @@ def parse_number(text: str):
     return text
 
 
-LossFn = Callable[[torch.Tensor, Optional[torch.Tensor], torch.Generator], "tuple[torch.Tensor, dict]"]
+LossFn = Callable[[dict, StepContext], "tuple[torch.Tensor, dict]"]
 
 
 @dataclass
 class Phase:
     """One optimisation phase of a training step.
 
-    ``loss(real_samples, real_labels, rng) -> (scalar loss, {name: float})`` is minimised w.r.t. the
-    parameters of ``module`` with ``optimizers[optimizer]``; it runs ``repeats`` times (each with a fresh
-    batch) on every step where ``step % interval == 0``. ``after_step`` runs after each optimiser step.
+    ``loss(batch, context) -> (scalar loss, {name: float})`` is minimised w.r.t. the parameters of ``module``
+    with ``optimizers[optimizer]``; it runs ``repeats`` times (each with a fresh batch) on every step where
+    ``step % interval == 0``. ``after_step`` runs after each optimiser step.
     """
     name: str
     module: nn.Module
@@ -77,6 +82,10 @@ class GAN(nn.Module):
     """Generator + discriminator + objective, with an EMA copy of the generator for sampling."""
     # trains when only some real samples carry labels (−1 = unlabelled, ``--labels-per-class``)
     partial_labels = False
+    # what the model can do, declared (pipelines and metrics check these, never probe): 'gaussian-latent'
+    # (z ~ N(0, I): truncation applies), 'class-conditional', 'classifier' (D classifies: ``classify``),
+    # 'latent-codes' (structured codes: ``traversal_latents``)
+    capabilities = frozenset({"gaussian-latent"})
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, latent_dim: int,
                  sample_shape: tuple, objective: str | Objective | None = None,
@@ -124,6 +133,13 @@ class GAN(nn.Module):
         n_critic = hparams["n_critic"]
         if not (is_integer(n_critic) and n_critic >= 1):
             raise GankitError(f"n_critic must be an integer >= 1, got {n_critic!r}")
+        for key in ("ema_kimg", "ema_rampup"):
+            if hparams[key] is not None and not is_positive_number(hparams[key]):
+                raise GankitError(f"{key} must be a positive number (or unset), got {hparams[key]!r}")
+        if not (is_integer(hparams["ema_start"]) and hparams["ema_start"] >= 0):
+            raise GankitError(f"ema_start must be a step number >= 0, got {hparams['ema_start']!r}")
+        if hparams["lr_decay"] not in LR_DECAYS:
+            raise GankitError(f"lr_decay must be one of {', '.join(LR_DECAYS)}, got {hparams['lr_decay']!r}")
 
     def check_nonempty(self) -> None:
         """A layer with no units (``hidden=0``, ``width=0``) builds and runs in torch but cannot learn."""
@@ -157,7 +173,7 @@ class GAN(nn.Module):
 
     @property
     def conditional(self) -> bool:
-        return self.num_classes > 0 and getattr(self, "uses_labels", False)
+        return self.num_classes > 0 and "class-conditional" in self.capabilities
 
     # ----------------------------------------------------------------------------- sampling
     def device(self) -> torch.device:
@@ -174,69 +190,25 @@ class GAN(nn.Module):
     def run_generator(self, net: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor]):
         return net(z)
 
-    def fake_samples(self, n: int, labels: Optional[torch.Tensor], rng: torch.Generator):
-        return self.run_generator(self.generator, self.sample_latent(n, rng), labels)
+    def synthesize(self, net: nn.Module, z: torch.Tensor, labels: Optional[torch.Tensor],
+                   context: Optional[StepContext] = None) -> torch.Tensor:
+        """Samples of ``net`` (G or its average) at the schedule position ``context`` (None: training done).
+        Recipes whose nets change with the stage (resolution, fade-in α) read it here."""
+        return self.run_generator(net, z, labels)
 
-    def check_labels(self, labels, n: int) -> Optional[torch.Tensor]:
-        """``labels`` for ``generate`` as a long tensor of ``n`` classes in range, or a one-line error."""
-        if labels is None:
-            return None
-        if not self.conditional:
-            raise GankitError(f"labels were given, but '{self.build_args.get('name', 'this model')}' is "
-                              "unconditional; call generate without labels")
-        labels = torch.as_tensor(labels)
-        if labels.shape != (n,) or labels.is_floating_point() or labels.is_complex():
-            raise GankitError(f"labels must be {n} integer classes, one per sample; got shape "
-                              f"{tuple(labels.shape)} of {labels.dtype}")
-        if n and (int(labels.min()) < 0 or int(labels.max()) >= self.num_classes):
-            raise GankitError(f"labels must be classes 0..{self.num_classes - 1}; got {int(labels.min())}.."
-                              f"{int(labels.max())}")
-        return labels.long()
-
-    @torch.no_grad()
-    def generate(self, n: int, labels: Optional[torch.Tensor] = None, *, rng=None, ema: bool = True,
-                 latent: Optional[torch.Tensor] = None, batch_size: int = 256) -> torch.Tensor:
-        """``n`` samples from the (EMA) generator in eval mode, on CPU; labels cycle 0..K-1 if omitted.
-
-        The latents are drawn in fixed blocks of ``LATENT_DRAW_BLOCK`` before the generator runs in chunks
-        of ``batch_size``: torch draws other numbers for other tensor sizes, so drawing per chunk made the
-        samples (and every metric on them) depend on the batch size. (256 is the old default batch size,
-        so samples drawn with it are unchanged.)"""
-        if not (is_integer(n) and n >= 1):
-            raise GankitError(f"generate needs a number of samples of at least 1, got {n!r}")
-        n = int(n)
-        labels = self.check_labels(labels, n)
-        if not (is_integer(batch_size) and batch_size >= 1):
-            raise GankitError(f"generate's batch_size must be an integer >= 1, got {batch_size!r}")
-        if rng is not None and not isinstance(rng, torch.Generator):
-            raise GankitError(f"rng must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), got {rng!r}")
-        if latent is not None and (latent.dim() != 2 or latent.shape[0] != n):
-            raise GankitError(f"latent must hold one vector per sample, {n} rows; got shape {tuple(latent.shape)}")
-        net = self.generator_ema if ema else self.generator
-        was_training = net.training
-        net.eval()
-        if labels is None and self.conditional:
-            labels = torch.arange(n) % self.num_classes
-        if latent is None:          # fixed blocks: the same samples for every batch_size (see the docstring)
-            latent = torch.cat([self.sample_latent(min(LATENT_DRAW_BLOCK, n - start), rng)
-                                for start in range(0, n, LATENT_DRAW_BLOCK)])
-        outputs = []
-        for start in range(0, n, batch_size):
-            stop = min(n, start + batch_size)
-            z = latent[start:stop].to(self.device())
-            batch_labels = labels[start:stop].to(self.device()) if labels is not None else None
-            outputs.append(self.run_generator(net, z, batch_labels).cpu())
-        net.train(was_training)
-        return torch.cat(outputs)
+    def fake_samples(self, n: int, labels: Optional[torch.Tensor], rng: torch.Generator,
+                     context: Optional[StepContext] = None):
+        return self.synthesize(self.generator, self.sample_latent(n, rng), labels, context)
 
     # ----------------------------------------------------------------------------- losses
     def discriminate(self, samples: torch.Tensor, labels: Optional[torch.Tensor]):
         return self.discriminator(samples)
 
-    def discriminator_loss(self, real_samples, real_labels, rng):
+    def discriminator_loss(self, batch: dict, context: StepContext):
+        real_samples, real_labels, rng = samples_of(batch), batch.get("label"), context.rng
         fake_labels = self.sample_labels(real_samples.shape[0], rng)
         with torch.no_grad():
-            fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng)
+            fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng, context)
         real_logits = self.discriminate(real_samples, real_labels)
         fake_logits = self.discriminate(fake_samples, fake_labels)
         loss, logs = self.adversarial_discriminator_loss(real_logits, fake_logits)
@@ -246,11 +218,12 @@ class GAN(nn.Module):
             loss = loss + penalty
         return loss + self.regularization("discriminator", real_samples, fake_samples, rng, logs), logs
 
-    def generator_loss(self, real_samples, real_labels, rng):
+    def generator_loss(self, batch: dict, context: StepContext):
+        real_samples, rng = samples_of(batch), context.rng
         fake_labels = self.sample_labels(real_samples.shape[0], rng)
-        fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng)
+        fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng, context)
         fake_logits = self.discriminate(fake_samples, fake_labels)
-        loss, logs = self.adversarial_generator_loss(fake_logits)
+        loss, logs = self.adversarial_generator_loss(fake_logits, context)
         return loss + self.regularization("generator", real_samples, fake_samples, rng, logs), logs
 
     def adversarial_discriminator_loss(self, real_outputs, fake_outputs):
@@ -259,8 +232,9 @@ class GAN(nn.Module):
         return loss, {"loss_d": loss.item(), "real_score": discriminator_scores(real_outputs).mean().item(),
                       "fake_score": discriminator_scores(fake_outputs).mean().item()}
 
-    def adversarial_generator_loss(self, fake_outputs):
-        """The objective's G loss on the discriminator's outputs for fakes, and its logs (recipes may override)."""
+    def adversarial_generator_loss(self, fake_outputs, context: StepContext):
+        """The objective's G loss on the discriminator's outputs for fakes, and its logs (recipes may override;
+        ``context.logs`` holds what this step's earlier phases logged)."""
         loss = self.objective.generator_loss(fake_outputs, None)
         return loss, {"loss_g": loss.item()}
 
@@ -276,29 +250,52 @@ class GAN(nn.Module):
                 total = total + value
         return total
 
-    def lazy_regularizer_loss(self, regularizer):
-        """Lazy regularization (Karras et al. 2020): the term ×interval, every ``interval`` steps."""
-        def loss(real_samples, real_labels, rng):
-            with torch.no_grad():
-                fake_samples = self.fake_samples(real_samples.shape[0], self.sample_labels(real_samples.shape[0], rng), rng)
-            value = regularizer.weighted("discriminator", self.discriminator, real_samples, fake_samples, rng,
+    def lazy_regularizer_loss(self, regularizer, role: str):
+        """Lazy regularization (Karras et al. 2020, StyleGAN2 Sec. 3.1): ``role``'s term ×interval, every
+        ``interval`` steps, in a phase of its own. On G the fakes keep their graph (the term's gradient
+        reaches G, e.g. orthogonal regularization, the rotation loss on generated images)."""
+        suffix = "_g" if role == "generator" and regularizer.applies_to == "both" else ""
+
+        def loss(batch, context):
+            real_samples, rng = samples_of(batch), context.rng
+            with torch.set_grad_enabled(role == "generator"):
+                labels = self.sample_labels(real_samples.shape[0], rng)
+                fake_samples = self.fake_samples(real_samples.shape[0], labels, rng, context)
+            value = regularizer.weighted(role, self.discriminator, real_samples, fake_samples, rng,
                                          generator_net=self.generator) * regularizer.interval
-            return value, {f"reg_{regularizer.name}": value.item()}
+            return value, {f"reg_{regularizer.name}{suffix}": value.item()}
         return loss
+
+    def lazy_intervals(self, role: str) -> set:
+        return {r.interval for r in self.regularizers if r.applies(role) and r.interval > 1}
+
+    def optimizer_correction(self, role: str) -> float:
+        """StyleGAN2's correction for lazy regularization (Karras et al. 2020, App. B; stylegan2-ada's
+        ``mb_ratio``): with a lazy term every k steps, ``role``'s optimizer takes lr·c and betas**c, c = k/(k+1)."""
+        intervals = self.lazy_intervals(role)
+        if len(intervals) > 1:
+            raise GankitError(f"lazy regularizers on the {role} use different intervals {sorted(intervals)}; give "
+                              "them one lazy_interval (the optimizer correction assumes one)")
+        if not intervals:
+            return 1.0
+        interval = next(iter(intervals))
+        return interval / (interval + 1)
 
     # ----------------------------------------------------------------------------- schedule
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         h = self.hparams
 
-        def make(params, lr):
+        def make(params, lr, role):
+            ratio = self.optimizer_correction(role)
             if h["optimizer"] == "adam":      # an RMSprop objective (WGAN) sets no betas: the usual ones then
                 betas = DEFAULT_HPARAMS["betas"] if h["betas"] is None else tuple(h["betas"])
-                return torch.optim.Adam(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=h["weight_decay"])
+                return torch.optim.Adam(params, lr=lr * ratio, betas=tuple(beta ** ratio for beta in betas),
+                                        eps=h["eps"], weight_decay=h["weight_decay"])
             if h["optimizer"] == "rmsprop":
-                return torch.optim.RMSprop(params, lr=lr, eps=h["eps"], weight_decay=h["weight_decay"])
+                return torch.optim.RMSprop(params, lr=lr * ratio, eps=h["eps"], weight_decay=h["weight_decay"])
             raise GankitError(f"unknown optimizer '{h['optimizer']}'; use 'adam' or 'rmsprop'")
-        return {"generator": make(self.generator.parameters(), h["lr_g"]),
-                "discriminator": make(self.discriminator.parameters(), h["lr_d"])}
+        return {"generator": make(self.generator.parameters(), h["lr_g"], "generator"),
+                "discriminator": make(self.discriminator.parameters(), h["lr_d"], "discriminator")}
 
     def clip_discriminator_weights(self) -> None:
         """WGAN weight clipping (Arjovsky et al. 2017, Alg. 1): every D parameter into [−c, c]."""
@@ -308,16 +305,32 @@ class GAN(nn.Module):
         """What every discriminator phase runs after its optimiser step: weight clipping when ``clip`` is set."""
         return self.clip_discriminator_weights if self.hparams.get("clip") else None
 
-    def phases(self) -> list[Phase]:
-        phases = [Phase("D", self.discriminator, "discriminator", self.discriminator_loss,
-                        repeats=int(self.hparams["n_critic"]), after_step=self.discriminator_after_step())]
-        phases += [Phase(f"D-{r.name}", self.discriminator, "discriminator", self.lazy_regularizer_loss(r),
-                         interval=r.interval) for r in self.regularizers if r.interval > 1 and r.applies("discriminator")]
-        phases.append(Phase("G", self.generator, "generator", self.generator_loss))
-        return phases
+    def lazy_phases(self, role: str) -> list[Phase]:
+        """One phase per lazy regularizer (interval > 1) that joins ``role``'s loss."""
+        module, prefix = (self.discriminator, "D") if role == "discriminator" else (self.generator, "G")
+        return [Phase(f"{prefix}-{r.name}", module, role, self.lazy_regularizer_loss(r, role), interval=r.interval)
+                for r in self.regularizers if r.interval > 1 and r.applies(role)]
+
+    def phases(self, stage: int = 0) -> list[Phase]:
+        """The phases of a step in ``stage`` (see :meth:`stages`): D (n_critic times), D's lazy terms, G, G's."""
+        return [Phase("D", self.discriminator, "discriminator", self.discriminator_loss,
+                      repeats=int(self.hparams["n_critic"]), after_step=self.discriminator_after_step()),
+                *self.lazy_phases("discriminator"),
+                Phase("G", self.generator, "generator", self.generator_loss),
+                *self.lazy_phases("generator")]
+
+    def stages(self) -> tuple[Stage, ...]:
+        """The recipe's training stages (resolution, batch size, fade-in; see gankit.schedule). One by default."""
+        return (Stage(0),)
+
+    def ema_schedule(self, decay: float) -> EMASchedule:
+        """How the generator average decays (gankit.schedule.EMASchedule), from ``ema_kimg``, ``ema_rampup``
+        and ``ema_start``; ``decay`` is the run's ``ema_decay`` (used when no half-life is set)."""
+        h = self.hparams
+        return EMASchedule(decay, h["ema_kimg"], h["ema_rampup"], int(h["ema_start"]))
 
     def attach_data(self, data) -> None:
-        """Called once by the trainer with the training TensorData before the first step. Recipes that
+        """Called once by the trainer with the training Dataset before the first step. Recipes that
         need more than uniform batches (e.g. a labelled subset for semi-supervised losses) keep what
         they need here and draw from it with the ``rng`` their losses receive."""
 

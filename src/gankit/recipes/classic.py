@@ -15,6 +15,7 @@ from ..nets import (ConvAutoencoderDiscriminator, DCGANDiscriminator, DCGANGener
                     RotationDCGANDiscriminator)
 from ..objectives.base import fake_cross_entropy, real_cross_entropy
 from ..registry import register_model
+from ..data.batches import samples_of
 from .base import GAN, Phase
 from .energy import gan_for_objective
 
@@ -44,7 +45,8 @@ class KerasLoopGAN(GAN):
     (all-black samples) within 100 steps.
     """
     def half_batch_loss(self, target_real: bool):
-        def loss(real_samples, real_labels, rng):
+        def loss(batch, context):
+            real_samples, rng = samples_of(batch), context.rng
             half = max(1, real_samples.shape[0] // 2)
             if target_real:
                 samples = real_samples[:half]
@@ -55,14 +57,12 @@ class KerasLoopGAN(GAN):
             value = (real_cross_entropy if target_real else fake_cross_entropy)(logits)
             kind = "real" if target_real else "fake"
             logs = {f"loss_d_{kind}": value.item(), f"{kind}_score": logits.mean().item()}
-            if target_real:
-                self.last_real_loss = value.item()
-            else:         # the joint BCE loss of this step, comparable with the other models' loss_d
-                logs["loss_d"] = getattr(self, "last_real_loss", 0.0) + value.item()
+            if not target_real:     # the joint BCE loss of this step (D-real ran first), like other models' loss_d
+                logs["loss_d"] = context.logs.get("loss_d_real", 0.0) + value.item()
             return value, logs
         return loss
 
-    def phases(self) -> list[Phase]:
+    def phases(self, stage: int = 0) -> list[Phase]:
         repeats, clip = int(self.hparams["n_critic"]), self.discriminator_after_step()
         return [Phase("D-real", self.discriminator, "discriminator", self.half_batch_loss(True), repeats=repeats,
                       after_step=clip),

@@ -27,7 +27,7 @@ def require_classes(num_classes: int, model: str) -> int:
 
 class ConditionalGAN(GAN):
     """G(z, y) and D(x, y); fake samples get labels drawn uniformly from the K classes."""
-    uses_labels = True
+    capabilities = GAN.capabilities | {"class-conditional"}
 
     def check_compatible(self) -> None:
         super().check_compatible()

@@ -28,7 +28,6 @@ class EnergyGAN(GAN):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.k = float(self.objective.hparams.get("k_init", 0.0))
-        self.last_real_energy: Optional[float] = None
 
     @property
     def balances_energies(self) -> bool:
@@ -38,11 +37,10 @@ class EnergyGAN(GAN):
     def adversarial_discriminator_loss(self, real_outputs, fake_outputs):
         extra = {"k": self.k} if self.balances_energies else {}
         loss = self.objective.discriminator_loss(real_outputs, fake_outputs, **extra)
-        self.last_real_energy = energies(real_outputs).mean().item()
-        return loss, {"loss_d": loss.item(), "real_energy": self.last_real_energy,
+        return loss, {"loss_d": loss.item(), "real_energy": energies(real_outputs).mean().item(),
                       "fake_energy": energies(fake_outputs).mean().item()}
 
-    def adversarial_generator_loss(self, fake_outputs):
+    def adversarial_generator_loss(self, fake_outputs, context):
         loss = self.objective.generator_loss(fake_outputs, None)
         logs = {"loss_g": loss.item()}
         if "pt_weight" in self.objective.hparams and isinstance(fake_outputs, EnergyOutput) \
@@ -50,7 +48,8 @@ class EnergyGAN(GAN):
             logs["pulling_away_term"] = pulling_away_term(fake_outputs.embedding.detach()).item()
         if self.balances_energies:
             hparams = self.objective.hparams
-            self.k, logs["M"] = began_update(self.k, self.last_real_energy, fake_outputs,
+            # BEGAN's k update uses the real energy of this step's D phase (Berthelot et al. 2017, Eq. 4)
+            self.k, logs["M"] = began_update(self.k, context.logs.get("real_energy"), fake_outputs,
                                              float(hparams["gamma"]), float(hparams["lambda_k"]))
             logs["k"] = self.k
         return loss, logs

@@ -29,6 +29,7 @@ from .multihead import MultiHeadGAN, dcgan_backbone
 
 
 class InfoGAN(MultiHeadGAN):
+    capabilities = frozenset({"latent-codes"})     # N(0, I) noise + categorical + uniform codes
     def __init__(self, *args, noise_dim: int, categories: int, continuous: int, info_weight: float = 1.0,
                  continuous_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,9 +81,9 @@ class InfoGAN(MultiHeadGAN):
     def code_names(self) -> list[str]:
         return ["cat"] + [f"c{j + 1}" for j in range(self.continuous)]
 
-    def traversal(self, code: str, rows: int = 10, steps: int = 10, span: float = 2.0, *, rng=None,
-                  ema: bool = True) -> tuple[torch.Tensor, int]:
-        """(images (rows·columns, C, H, W) row-major, columns): each row keeps one noise vector and varies
+    def traversal_latents(self, code: str, rows: int = 10, steps: int = 10, span: float = 2.0, *,
+                          rng=None) -> tuple[torch.Tensor, int]:
+        """(latents (rows·columns, D) row-major, columns) for gankit.pipelines.traverse: each row keeps one noise vector and varies
         ``code`` along the columns, the other codes fixed. 'cat': the K categories, continuous codes 0;
         'cJ': c_J from −span to span in ``steps`` values (the paper shows −2..2, Fig. 2), category = row % K."""
         if code not in self.code_names():
@@ -101,7 +102,7 @@ class InfoGAN(MultiHeadGAN):
             categories = row % self.categories
             continuous[:, int(code[1:]) - 1] = torch.linspace(-span, span, steps, device=noise.device)[column]
         latent = self.compose_latent(noise, categories, continuous)
-        return self.generate(rows * columns, latent=latent, ema=ema), columns
+        return latent, columns
 
 
 def chen_mnist_nets(channels: int, latent_dim: int) -> tuple[nn.Module, nn.Module, int]:

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from ..nets import DCGANDiscriminator, DCGANGenerator
 from ..nets.conditional import LabelConcatGenerator
 from ..nets.heads import MultiHeadDiscriminator, conv_head
+from ..data.batches import samples_of
 from ..objectives import discriminator_scores
 from ..registry import register_model
 from .base import GAN
@@ -56,7 +57,8 @@ class MultiHeadGAN(GAN):
     def adversarial_generator_loss(self, real_samples, fake_outputs: dict) -> torch.Tensor:
         return self.objective.generator_loss(self.discriminator.score(fake_outputs), None)
 
-    def discriminator_loss(self, real_samples, real_labels, rng):
+    def discriminator_loss(self, batch, context):
+        real_samples, real_labels, rng = samples_of(batch), batch.get("label"), context.rng
         with torch.no_grad():
             fake_samples, codes = self.draw_fakes(real_samples.shape[0], rng)
         real_outputs = self.discriminator.outputs(real_samples)
@@ -73,7 +75,8 @@ class MultiHeadGAN(GAN):
         loss = loss + self.regularization("discriminator", real_samples, fake_samples, rng, logs)
         return loss + self.head_loss("discriminator", real_outputs, real_labels, fake_outputs, codes, logs), logs
 
-    def generator_loss(self, real_samples, real_labels, rng):
+    def generator_loss(self, batch, context):
+        real_samples, real_labels, rng = samples_of(batch), batch.get("label"), context.rng
         fake_samples, codes = self.draw_fakes(real_samples.shape[0], rng)
         fake_outputs = self.discriminator.outputs(fake_samples)
         loss = self.adversarial_generator_loss(real_samples, fake_outputs)
@@ -92,7 +95,7 @@ class ACGAN(MultiHeadGAN):
     L_C that of the right class (on real and on fake images), D maximises L_S + L_C and G maximises
     L_C − L_S. As losses: D minimises adv_D + w·(CE(real) + CE(fake)), G minimises adv_G + w·CE(fake),
     where adv is the chosen objective (non-saturating by default) and w = ``class_weight`` (1 in the paper)."""
-    uses_labels = True
+    capabilities = GAN.capabilities | {"class-conditional"}
     partial_labels = True                   # the class loss skips unlabelled samples
 
     def __init__(self, *args, class_weight: float = 1.0, **kwargs):

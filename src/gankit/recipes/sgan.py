@@ -38,6 +38,7 @@ from ..errors import GankitError
 from ..nets import DCGANGenerator
 from ..nets.heads import ClassLogitDiscriminator, conv_head, with_gaussian_noise
 from ..nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
+from ..data.batches import images_to_float
 from ..registry import register_model
 from .base import update_average
 from .classic import MNIST_SHAPE, image_shape
@@ -62,6 +63,7 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
 
 
 class SGAN(MultiHeadGAN):
+    capabilities = MultiHeadGAN.capabilities | {"classifier"}
     partial_labels = True                   # semi-supervised: the point of --labels-per-class
 
     def __init__(self, *args, feature_matching: bool = True, supervised_weight: float = 1.0,
@@ -88,8 +90,9 @@ class SGAN(MultiHeadGAN):
         if data.labels is None:
             self.labelled_samples = self.labelled_labels = None
             return
-        labelled = data.labels >= 0
-        self.labelled_samples, self.labelled_labels = data.samples[labelled], data.labels[labelled]
+        labelled = (data.labels >= 0).nonzero().flatten()
+        self.labelled_samples = images_to_float(data.fetch(labelled)["image"])
+        self.labelled_labels = data.labels[labelled]
 
     def labelled_batch(self, real_samples, real_labels, rng) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, labels) for the supervised term: drawn uniformly (with ``rng``) from the attached
@@ -105,11 +108,12 @@ class SGAN(MultiHeadGAN):
         labelled = real_labels >= 0
         return random_shift(real_samples[labelled], self.labelled_shift, rng), real_labels[labelled]
 
-    def discriminator_loss(self, real_samples, real_labels, rng):
+    def discriminator_loss(self, batch, context):
+        real_samples, real_labels, rng = samples_of(batch), batch.get("label"), context.rng
         initialize = getattr(self.discriminator, "initialize_from", None)
         if initialize is not None and not bool(self.discriminator.initialized):
             initialize(real_samples)            # Salimans et al.'s data-dependent init, on the first batch
-        loss, logs = super().discriminator_loss(real_samples, real_labels, rng)
+        loss, logs = super().discriminator_loss(batch, context)
         samples, labels = self.labelled_batch(real_samples, real_labels, rng)
         if len(labels) == 0:
             logs.update(labelled_per_step=0.0, loss_supervised=0.0)

@@ -8,7 +8,9 @@ import torch
 from ..config import TrainConfig
 from ..metrics.context import EvalContext
 from ..metrics.sources import check_counts
-from ..registry import METRICS, DATASETS
+from ..pipelines import SamplingPipeline
+from ..registry import METRICS
+from .data import load_training_data
 
 
 def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, batch_size: int = 100,
@@ -17,11 +19,11 @@ def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, 
     check_counts(num, batch_size)
     rng = torch.Generator().manual_seed(seed)
 
-    def sample(n, labels=None):
-        return gan.generate(n, labels, rng=rng, batch_size=batch_size)
+    def sample(n, labels=None, latent=None):
+        return SamplingPipeline(gan)(n, labels, rng=rng, latent=latent, batch_size=batch_size)
 
     def load_data(split):
-        return DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
+        return load_training_data(config, split)
 
     ctx = EvalContext(sample=sample, num_samples=num, data_name=config.data, load_data=load_data,
                       num_classes=gan.num_classes, gan=gan, device=gan.device(), batch_size=batch_size,

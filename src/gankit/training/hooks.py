@@ -13,6 +13,7 @@ from collections import defaultdict
 import torch
 
 from ..imaging import render_samples, save_png
+from ..pipelines import sample
 from ..runtime import replace_atomically
 from .tensorboard import EventWriter
 
@@ -100,11 +101,11 @@ class SampleGrid(Hook):
         num = self.num if gan.sample_shape and len(gan.sample_shape) == 3 else 2000
         fixed_rng = torch.Generator().manual_seed(trainer.config.seed + 1)
         self.latent = gan.sample_latent(num, fixed_rng)
-        self.real_points = None if trainer.data.is_image else trainer.data.samples[:2000]
+        self.real_points = None if trainer.data.is_image else trainer.data.head(2000)["point"]
 
     def on_step(self, trainer, step, logs):
         if due(step, self.every, trainer):
-            samples = trainer.gan.generate(self.latent.shape[0], latent=self.latent)
+            samples = sample(trainer.gan, self.latent.shape[0], latent=self.latent)
             save_png(render_samples(samples, self.real_points), trainer.out_dir / "samples" / f"step-{step:07d}.png")
 
 

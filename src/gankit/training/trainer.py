@@ -1,5 +1,6 @@
-"""The one training loop (after stylegan3's): per step, run each of the GAN's phases, update the EMA
-generator, then call the hooks. It knows nothing about any particular GAN.
+"""The one training loop (after stylegan3's): per step, ask the schedule where training is (stage,
+resolution, batch size, fade-in, learning-rate factor), run each of the GAN's phases on batches converted
+on the device, update the EMA generator, then call the hooks. It knows nothing about any particular GAN.
 """
 from __future__ import annotations
 
@@ -12,26 +13,23 @@ import torch
 
 from ..config import TrainConfig
 from ..data.base import Dataset
+from ..data.batches import make_batches, to_device
 from ..errors import GankitError, TrainingDiverged, first_line
+from ..pipelines import sample
 from ..recipes.base import GAN
 from ..recipes.factory import ModelBuildError, create
 from ..registry import DATASETS, METRICS
 from ..runtime import check_output_dir, resolve_device
+from ..schedule import Schedule
 from . import checkpoint as ckpt
+from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
-
-
-def load_training_data(config: TrainConfig, split: str = "train") -> Dataset:
-    data = DATASETS.build(config.data, split=split, image_size=config.image_size, channels=config.channels)
-    if config.labels_per_class and split == "train":
-        data = data.with_labels_per_class(config.labels_per_class, seed=config.seed)
-    return data
 
 
 # What a resume may change: how long to train, how often to log, sample, save and evaluate, and where to
 # run. Every other setting is fixed by the checkpoint: its weights, optimizer state and random state.
 RESUMABLE_SETTINGS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "eval_every",
-                      "eval_metric", "eval_num", "device")
+                      "eval_metric", "eval_num", "device", "data_workers")
 
 
 def build_gan(config: TrainConfig, data: Dataset) -> GAN:
@@ -61,7 +59,7 @@ def try_forward(gan: GAN, num: int = 2) -> None:
     labels = torch.arange(num) % gan.num_classes if gan.conditional else None
     was_training = gan.discriminator.training
     with kept_random_state(gan.device()), torch.no_grad():
-        samples = gan.generate(num, labels, rng=torch.Generator().manual_seed(0))
+        samples = sample(gan, num, labels, rng=torch.Generator().manual_seed(0))
         gan.discriminator.eval()
         gan.discriminate(samples, labels)
     gan.discriminator.train(was_training)
@@ -97,8 +95,13 @@ class Trainer:
         except ValueError as error:                   # torch's own checks, e.g. a negative weight_decay
             raise GankitError(f"the optimizers of '{config.model}' refuse these settings: {error}; fix them "
                               "(--set model_args.KEY=VALUE, --lr-g/--lr-d)") from None
-        self.phases = self.gan.phases()
+        self.schedule = Schedule(self.gan.stages(), batch_size=config.batch_size, total_steps=config.steps,
+                                 lr_decay=self.gan.hparams["lr_decay"])
+        self.ema = self.gan.ema_schedule(config.ema_decay)
         self.rng = torch.Generator(device="cpu").manual_seed(config.seed)   # batches and latents
+        self.batches = make_batches(self.data, self.rng, config.seed, workers=config.data_workers)
+        self.stage: int | None = None       # the stage whose phases are built (None: none yet)
+        self.phases = []
         self.step = 0
         self.last_checkpoint: Path | None = None
         if resume:
@@ -110,6 +113,9 @@ class Trainer:
             raise GankitError(f"{self.out_dir} holds the logs of an earlier run that saved no checkpoint (so it "
                               f"cannot be resumed); choose another --out, or delete {self.out_dir} to start over")
         self.start_step = self.step
+        # the stage of the last step done: entering a new stage at the next step resets what it declares,
+        # on a fresh run and on a resume alike
+        self.enter_stage(self.schedule.stage_index(max(self.step - 1, 0)), initial=True)
         if config.checkpoint_every == 0:
             warnings.warn("checkpoint_every is 0: no checkpoint will be saved, so this run cannot be resumed, "
                           "sampled or evaluated afterwards")
@@ -122,7 +128,7 @@ class Trainer:
         return {"config": self.config.to_dict(), "build_args": self.gan.build_args, "step": self.step,
                 "model": self.gan.state_dict(),
                 "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
-                "recipe_state": self.gan.recipe_state(),
+                "recipe_state": self.gan.recipe_state(), "batches": self.batches.state_dict(),
                 "rng": {"torch": torch.get_rng_state(), "batches": self.rng.get_state(),
                         **({"cuda": torch.cuda.get_rng_state(self.device)} if self.device.type == "cuda" else {})}}
 
@@ -164,6 +170,7 @@ class Trainer:
             raise GankitError(f"checkpoint {path} does not fit the '{self.config.model}' built from its "
                               "settings; train into a new --out") from None
         self.gan.load_recipe_state(payload["recipe_state"])
+        self.batches.load_state_dict(payload.get("batches", {}))
         torch.set_rng_state(payload["rng"]["torch"])
         self.rng.set_state(payload["rng"]["batches"])
         if "cuda" in payload["rng"] and self.device.type == "cuda":     # dropout etc. on the GPU
@@ -172,15 +179,31 @@ class Trainer:
         self.last_checkpoint = Path(path)
 
     # ------------------------------------------------------------------------ loop
-    def run_phase(self, phase, logs: dict) -> None:
+    def enter_stage(self, index: int, initial: bool = False) -> None:
+        """Build the phases of stage ``index``; a stage that declares it gets fresh optimizers (not at the
+        start of a run or resume, where they are new or restored from the checkpoint)."""
+        if index == self.stage:
+            return
+        if not initial and self.schedule.stages[index].reset_optimizers:
+            self.optimizers = self.gan.make_optimizers()
+        self.phases = self.gan.phases(index)
+        self.stage = index
+
+    def set_learning_rates(self, step: int) -> None:
+        """Every optimizer group's lr = its base lr × the schedule's factor at ``step`` (a function of the step)."""
+        factor = self.schedule.lr_factor(step)
+        for optimizer in self.optimizers.values():
+            for group in optimizer.param_groups:
+                group.setdefault("base_lr", group["lr"])
+                group["lr"] = group["base_lr"] * factor
+
+    def run_phase(self, phase, context) -> None:
         self.gan.requires_grad_(False)
         phase.module.requires_grad_(True)
         optimizer = self.optimizers[phase.optimizer]
         for _ in range(phase.repeats):
-            real_samples, real_labels = self.data.batch(self.config.batch_size, self.rng)
-            real_samples = real_samples.to(self.device)
-            real_labels = real_labels.to(self.device) if real_labels is not None else None
-            loss, phase_logs = phase.loss(real_samples, real_labels, self.rng)
+            batch = to_device(self.batches.next(context.batch_size), self.device, context.resolution)
+            loss, phase_logs = phase.loss(batch, context)
             if not math.isfinite(loss.item()):
                 raise TrainingDiverged(
                     f"{phase.name} loss became {loss.item()} at step {self.step + 1}; training stopped, "
@@ -190,19 +213,20 @@ class Trainer:
             optimizer.step()
             if phase.after_step is not None:
                 phase.after_step()
-            logs.update(phase_logs)
+            context.logs.update(phase_logs)
 
     def train_step(self) -> dict:
-        logs: dict = {}
+        context = self.schedule.context(self.step, self.rng)
+        self.enter_stage(context.stage)
+        self.set_learning_rates(self.step)
         self.gan.train()
         for phase in self.phases:
             if self.step % phase.interval == 0:
-                self.run_phase(phase, logs)
+                self.run_phase(phase, context)
         self.gan.requires_grad_(False)
-        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
-        self.gan.update_ema(decay)
+        self.gan.update_ema(self.ema.beta(context))
         self.step += 1
-        return logs
+        return context.logs
 
     def run(self) -> "Trainer":
         if self.step >= self.config.steps and self.step > 0:   # resumed at or past --steps: nothing to do, and
@@ -222,6 +246,7 @@ class Trainer:
             print(f"gankit: interrupted at step {self.step}: {kept}", file=sys.stderr)
             raise
         finally:
+            self.batches.close()
             for hook in self.hooks:
                 hook.on_end(self)
         return self

@@ -1,0 +1,106 @@
+"""Sampling a GAN: latents drawn in fixed blocks, classes, truncation ψ, batched generation on the model's
+device, images returned on the CPU in [−1, 1]."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from ..config import is_integer, is_number
+from ..errors import GankitError
+from ..recipes.base import GAN
+
+LATENT_DRAW_BLOCK = 256        # latents per draw, whatever the batch size (see SamplingPipeline.latents)
+
+
+def truncate(latent: torch.Tensor, psi: float, mean: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The truncation trick in the form of Karras et al. 2019 (StyleGAN, Eq. in Sec. 3.1 / App. B):
+    z̄ + ψ(z − z̄), pulling each latent toward the mean z̄ (0 for a standard Gaussian latent). ψ = 1 leaves
+    the latent as it is; ψ → 0 trades variety for typical samples. (BigGAN's variant resamples values
+    beyond a threshold instead; it is not this one.)"""
+    mean = torch.zeros_like(latent[:1]) if mean is None else mean.to(latent)
+    return mean + psi * (latent - mean)
+
+
+class SamplingPipeline:
+    """``SamplingPipeline(gan)(num, labels=..., truncation=0.7, rng=...)`` → (num, C, H, W) images.
+
+    ``ema``: sample the generator average (the default) or the raw generator; ``context``: the schedule
+    position for recipes whose nets change with the stage (None: training finished)."""
+
+    def __init__(self, gan: GAN, *, ema: bool = True, context=None):
+        if not isinstance(gan, GAN):
+            raise GankitError(f"a sampling pipeline takes a GAN (gankit.load or gankit.create), got {type(gan).__name__}")
+        self.gan, self.ema, self.context = gan, ema, context
+
+    def check_labels(self, labels, n: int) -> Optional[torch.Tensor]:
+        """``labels`` as a long tensor of ``n`` classes in range, or a one-line error."""
+        gan = self.gan
+        if labels is None:
+            return None
+        if not gan.conditional:
+            raise GankitError(f"labels were given, but '{gan.build_args.get('name', 'this model')}' is "
+                              "unconditional; sample without labels")
+        labels = torch.as_tensor(labels)
+        if labels.shape != (n,) or labels.is_floating_point() or labels.is_complex():
+            raise GankitError(f"labels must be {n} integer classes, one per sample; got shape "
+                              f"{tuple(labels.shape)} of {labels.dtype}")
+        if n and (int(labels.min()) < 0 or int(labels.max()) >= gan.num_classes):
+            raise GankitError(f"labels must be classes 0..{gan.num_classes - 1}; got {int(labels.min())}.."
+                              f"{int(labels.max())}")
+        return labels.long()
+
+    def latents(self, n: int, rng: Optional[torch.Generator]) -> torch.Tensor:
+        """``n`` latents drawn in fixed blocks of ``LATENT_DRAW_BLOCK``: torch draws other numbers for other
+        tensor sizes, so drawing per batch would make samples (and every metric) depend on the batch size."""
+        return torch.cat([self.gan.sample_latent(min(LATENT_DRAW_BLOCK, n - start), rng)
+                          for start in range(0, n, LATENT_DRAW_BLOCK)])
+
+    @torch.no_grad()
+    def __call__(self, num: int, labels=None, *, class_id: Optional[int] = None, truncation: float = 1.0,
+                 rng: Optional[torch.Generator] = None, latent: Optional[torch.Tensor] = None,
+                 batch_size: int = 256) -> torch.Tensor:
+        gan = self.gan
+        if not (is_integer(num) and num >= 1):
+            raise GankitError(f"sampling needs a number of samples of at least 1, got {num!r}")
+        num = int(num)
+        if class_id is not None:
+            if labels is not None:
+                raise GankitError("give labels or class_id, not both")
+            labels = torch.full((num,), int(class_id), dtype=torch.long)
+        labels = self.check_labels(labels, num)
+        if not (is_integer(batch_size) and batch_size >= 1):
+            raise GankitError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if rng is not None and not isinstance(rng, torch.Generator):
+            raise GankitError(f"rng must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), got {rng!r}")
+        if latent is not None and (latent.dim() != 2 or latent.shape[0] != num):
+            raise GankitError(f"latent must hold one vector per sample, {num} rows; got shape {tuple(latent.shape)}")
+        if not (is_number(truncation) and 0 <= truncation <= 1):
+            raise GankitError(f"truncation ψ must be a number in [0, 1] (1: none), got {truncation!r}")
+        if truncation != 1 and "gaussian-latent" not in gan.capabilities:
+            raise GankitError(f"truncation needs a model with a Gaussian latent; '{gan.build_args.get('name', 'this model')}'"
+                              " has other latent codes; sample without --truncation")
+        if labels is None and gan.conditional:
+            labels = torch.arange(num) % gan.num_classes
+        if latent is None:
+            latent = self.latents(num, rng)
+        if truncation != 1:
+            latent = truncate(latent, float(truncation))
+        net = gan.generator_ema if self.ema else gan.generator
+        was_training = net.training
+        net.eval()
+        device = gan.device()
+        outputs = []
+        try:
+            for start in range(0, num, batch_size):
+                stop = min(num, start + batch_size)
+                batch_labels = labels[start:stop].to(device) if labels is not None else None
+                outputs.append(gan.synthesize(net, latent[start:stop].to(device), batch_labels, self.context).cpu())
+        finally:
+            net.train(was_training)
+        return torch.cat(outputs)
+
+
+def sample(gan: GAN, num: int, labels=None, *, ema: bool = True, **options) -> torch.Tensor:
+    """``SamplingPipeline(gan, ema=ema)(num, labels, **options)``: the one-call form."""
+    return SamplingPipeline(gan, ema=ema)(num, labels, **options)
