@@ -21,6 +21,7 @@ import torch
 import gankit
 from gankit.config import TrainConfig, apply_overrides
 from gankit.imaging import render_samples, save_png
+from gankit.pipelines import sample, traverse
 
 METRICS = {"cgan": ["conditional-accuracy", "class-coverage"], "cdcgan": ["conditional-accuracy", "class-coverage"],
            "acgan": ["conditional-accuracy", "class-coverage"],
@@ -33,15 +34,15 @@ def write_grids(gan, model: str, images_dir: Path) -> list[str]:
     written = []
     if model == "infogan":
         for code in gan.code_names():
-            images, columns = gan.traversal(code, rows=10, rng=rng)
+            images, columns = traverse(gan, code, rows=10, rng=rng)
             written.append(str(save_png(render_samples(images, columns=columns),
                                         images_dir / f"infogan_mnist_traverse_{code}.png")))
     elif gan.conditional:
         labels = torch.arange(10 * gan.num_classes) % gan.num_classes
-        written.append(str(save_png(render_samples(gan.generate(len(labels), labels, rng=rng), columns=gan.num_classes),
+        written.append(str(save_png(render_samples(sample(gan, len(labels), labels, rng=rng), columns=gan.num_classes),
                                     images_dir / f"{model}_mnist_classes.png")))
     else:
-        written.append(str(save_png(render_samples(gan.generate(100, rng=rng), columns=10),
+        written.append(str(save_png(render_samples(sample(gan, 100, rng=rng), columns=10),
                                     images_dir / f"{model}_mnist_samples.png")))
     return written
 

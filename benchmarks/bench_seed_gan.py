@@ -22,6 +22,7 @@ import torch
 
 import gankit
 from gankit.data import load_dataset
+from gankit.pipelines import sample
 
 
 def pixel_stats(images: torch.Tensor) -> dict:
@@ -60,7 +61,7 @@ def main():
     trainer = gankit.train(config, out)
     seconds = time.perf_counter() - started
     gan = gankit.load(out)
-    fake = gan.generate(1000, rng=torch.Generator().manual_seed(1), ema=False)
+    fake = sample(gan, 1000, rng=torch.Generator().manual_seed(1), ema=False)
     real = load_dataset(args.data).samples[:1000]
     fid = gankit.evaluate(out, "classifier-fid", num=1000)
     target = Path(args.images) / f"gan_{args.data}{suffix}_step{args.steps}.png"

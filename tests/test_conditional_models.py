@@ -29,6 +29,7 @@ from gankit.recipes.sgan import feature_matching_loss
 from gankit.training import Trainer
 from conftest import tiny_model_setup
 from test_models import train_tiny
+from gankit.pipelines import sample, traverse
 
 
 def tiny(name, **options):
@@ -168,7 +169,7 @@ def test_infogan_chen_nets_follow_the_paper_table():
     assert linear_sizes == [(74, 1024), (1024, 128 * 7 * 7)]           # 62 noise + 10 + 2 codes in
     body_layers = [type(m).__name__ for m in gan.discriminator.body]
     assert body_layers.count("Conv2d") == 2 and body_layers[-3:] == ["Linear", "BatchNorm1d", "LeakyReLU"]
-    images = gan.generate(3)
+    images = sample(gan, 3)
     outputs = gan.discriminator.outputs(images)
     assert images.shape == (3, 1, 28, 28) and outputs["features"].shape == (3, 1024) and outputs["q"].shape == (3, 12)
     with pytest.raises(GankitError, match="'dcgan' or 'chen'"):
@@ -182,7 +183,7 @@ def test_infogan_default_nets_are_chen_at_28_px_and_dcgan_otherwise():
     assert [m.out_features for m in at_28.generator.modules() if isinstance(m, nn.Linear)] == [1024, 128 * 7 * 7]
     at_32 = gankit.create("infogan", sample_shape=(1, 32, 32), width=8)
     assert not any(isinstance(m, nn.Linear) for m in at_32.generator.modules())
-    assert at_32.generate(2).shape == (2, 1, 32, 32)
+    assert sample(at_32, 2).shape == (2, 1, 32, 32)
 
 
 def test_infogan_codes_are_uniform_and_in_range():
@@ -264,11 +265,11 @@ def test_sample_class_draws_that_class(tmp_path, capsys):
     assert code == 0 and "wrote 4 samples" in out
     gan = gankit.load(tmp_path / "run")
     latent = gan.sample_latent(4, torch.Generator().manual_seed(0))
-    threes = gan.generate(4, torch.full((4,), 3), latent=latent)
-    assert torch.equal(gan.generate(4, torch.tensor([3, 3, 3, 3]), latent=latent), threes)
-    assert not torch.equal(gan.generate(4, torch.full((4,), 4), latent=latent), threes)
+    threes = sample(gan, 4, torch.full((4,), 3), latent=latent)
+    assert torch.equal(sample(gan, 4, torch.tensor([3, 3, 3, 3]), latent=latent), threes)
+    assert not torch.equal(sample(gan, 4, torch.full((4,), 4), latent=latent), threes)
     pixels = torch.from_numpy(np.array(Image.open(tmp_path / "3.png").convert("L")))
-    expected = gankit.imaging.to_uint8(gan.generate(4, torch.full((4,), 3), rng=torch.Generator().manual_seed(0)))
+    expected = gankit.imaging.to_uint8(sample(gan, 4, torch.full((4,), 3), rng=torch.Generator().manual_seed(0)))
     assert torch.equal(pixels[2:30, 2:30], torch.from_numpy(expected[0, :, :, 0]))
     code, _, err = run_cli(capsys, "sample", tmp_path / "run", "--class", 10)
     assert code == 2 and "--class must be in 0..9" in err
@@ -283,18 +284,18 @@ def test_infogan_traversal_grid(tmp_path, capsys):
         captured["latent"] = kwargs["latent"]
         return original(n, labels, **kwargs)
     gan.generate = capture
-    images, columns = gan.traversal("cat", rows=3, rng=torch.Generator().manual_seed(0))
+    images, columns = traverse(gan, "cat", rows=3, rng=torch.Generator().manual_seed(0))
     assert images.shape == (30, 1, 28, 28) and columns == 10
     noise, categories, continuous = gan.split_latent(captured["latent"])
     assert categories.view(3, 10).tolist() == [list(range(10))] * 3 and not continuous.any()
     assert torch.equal(noise.view(3, 10, -1), noise.view(3, 10, -1)[:, :1].expand(-1, 10, -1))
-    images, columns = gan.traversal("c2", rows=2, steps=5, rng=torch.Generator().manual_seed(0))
+    images, columns = traverse(gan, "c2", rows=2, steps=5, rng=torch.Generator().manual_seed(0))
     _, categories, continuous = gan.split_latent(captured["latent"])
     assert images.shape == (10, 1, 28, 28) and columns == 5
     assert continuous[:5, 1].tolist() == pytest.approx([-2, -1, 0, 1, 2]) and not continuous[:, 0].any()
     assert categories.tolist() == [0] * 5 + [1] * 5
     with pytest.raises(GankitError, match="codes: cat, c1, c2"):
-        gan.traversal("c3")
+        traverse(gan, "c3")
     train_tiny("infogan", tmp_path / "run")
     code, out, _ = run_cli(capsys, "sample", tmp_path / "run", "--traverse", "c1", "--rows", 4, "--out", tmp_path / "t.png")
     assert code == 0 and Image.open(tmp_path / "t.png").size == (10 * 30 + 2, 4 * 30 + 2)

@@ -18,6 +18,7 @@ from gankit.metrics.fid import FeatureStats, fid_from_stats
 from gankit.metrics.inception_weights import random_inception
 from gankit.training import Trainer
 from conftest import tiny_data
+from gankit.pipelines import sample
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -46,7 +47,7 @@ def test_training_on_cuda_resumes_to_identical_weights(model, tmp_path, determin
     for key, value in straight.gan.state_dict().items():
         assert value.is_cuda and torch.equal(value, resumed.gan.state_dict()[key]), key
     on_cpu = gankit.load(tmp_path / "b", device="cpu")           # a GPU run evaluates on a CPU
-    assert on_cpu.generate(4, rng=torch.Generator().manual_seed(0)).shape == (4, 1, 28, 28)
+    assert sample(on_cpu, 4, rng=torch.Generator().manual_seed(0)).shape == (4, 1, 28, 28)
 
 
 def test_a_seed_draws_the_same_latents_and_labels_on_cpu_and_cuda():

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 import gankit
-from gankit.recipes.base import LATENT_DRAW_BLOCK
+from gankit.pipelines.sampling import LATENT_DRAW_BLOCK
 from gankit.config import TrainConfig
 from gankit.errors import GankitError
 from gankit.training import Trainer
 from conftest import ALL_MODELS, tiny_model_setup
+from gankit.pipelines import sample
 
 
 def make_gan(name):
@@ -21,7 +22,7 @@ def make_gan(name):
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_generate_has_data_shape(name):
     data, gan = make_gan(name)
-    samples = gan.generate(5)
+    samples = sample(gan, 5)
     assert samples.shape == (5, *data.sample_shape)
     assert torch.isfinite(samples).all()
     if data.is_image:
@@ -63,8 +64,8 @@ def test_save_load_round_trip(name, tmp_path):
     loaded = gankit.load(tmp_path)
     latent = torch.randn(4, trainer.gan.latent_dim)
     labels = torch.arange(4) % max(1, trainer.gan.num_classes) if trainer.gan.conditional else None
-    expected = trainer.gan.generate(4, labels, latent=latent)
-    assert torch.equal(loaded.generate(4, labels, latent=latent), expected)
+    expected = sample(trainer.gan, 4, labels, latent=latent)
+    assert torch.equal(sample(loaded, 4, labels, latent=latent), expected)
     assert loaded.step == 1 and loaded.config.model == name
 
 
@@ -76,8 +77,8 @@ def test_api_misuse_gets_one_line_errors():
     assert [type(r).__name__ for r in gan.regularizers] and len(gan.regularizers) == 1
     for bad in (0, -1, 2.5, "4"):
         with pytest.raises(GankitError, match="generate needs a number of samples of at least 1"):
-            gan.generate(bad)
-    assert gan.generate(np.int64(3)).shape == (3, 2)
+            sample(gan, bad)
+    assert sample(gan, np.int64(3)).shape == (3, 2)
     for options, message in (({"hidden": 0}, "these layers have no units: generator.net.0.weight"),
                              ({"clip": -1}, "clip must be a positive number, got -1"),
                              ({"lr_d": 0.0}, "lr_d must be a positive number, got 0.0"),
@@ -97,13 +98,13 @@ def test_api_misuse_gets_one_line_errors():
 
 def test_generate_checks_its_labels_and_train_its_config():
     cgan = gankit.create("cgan")
-    assert cgan.generate(3, [0, 9, 4]).shape[0] == 3                     # a list is fine
+    assert sample(cgan, 3, [0, 9, 4]).shape[0] == 3                     # a list is fine
     for labels, message in (([0, 10, 1], r"classes 0\.\.9; got 0\.\.10"), ([0, 1], "must be 3 integer classes"),
                             (torch.tensor([0.5, 1.0, 2.0]), "must be 3 integer classes")):
         with pytest.raises(GankitError, match=message):
-            cgan.generate(3, labels)
+            sample(cgan, 3, labels)
     with pytest.raises(GankitError, match="'mlp-gan' is unconditional; call generate without labels"):
-        gankit.create("mlp-gan").generate(2, [0, 1])
+        sample(gankit.create("mlp-gan"), 2, [0, 1])
     with pytest.raises(GankitError, match="train takes a TrainConfig .*got dict"):
         gankit.train({"model": "mlp-gan", "data": "ring8"})
 
@@ -114,7 +115,7 @@ def test_generate_does_not_depend_on_batch_size(name):
     same samples for a seed; they are those of the old default batch size, 256 (chunks of 256 draws)."""
     _, gan = make_gan(name)
     n = LATENT_DRAW_BLOCK + 13
-    by_batch_size = [gan.generate(n, rng=torch.Generator().manual_seed(3), batch_size=b) for b in (7, 100, 1000)]
+    by_batch_size = [sample(gan, n, rng=torch.Generator().manual_seed(3), batch_size=b) for b in (7, 100, 1000)]
     for samples in by_batch_size[:-1]:
         torch.testing.assert_close(samples, by_batch_size[-1], rtol=1e-5, atol=1e-6)
     labels = torch.arange(n) % gan.num_classes if gan.conditional else None
@@ -124,7 +125,7 @@ def test_generate_does_not_depend_on_batch_size(name):
                                                None if labels is None else labels[:LATENT_DRAW_BLOCK]),
                              gan.run_generator(gan.generator_ema.eval(), latent[LATENT_DRAW_BLOCK:],
                                                None if labels is None else labels[LATENT_DRAW_BLOCK:])])
-    torch.testing.assert_close(gan.generate(n, rng=torch.Generator().manual_seed(3)), old_default, rtol=0, atol=0)
+    torch.testing.assert_close(sample(gan, n, rng=torch.Generator().manual_seed(3)), old_default, rtol=0, atol=0)
 
 
 def test_wgan_with_adam_and_clipping_in_every_discriminator_phase():
@@ -162,7 +163,7 @@ def test_generate_and_train_refuse_arguments_they_cannot_use():
                              ({"rng": 5}, "rng must be a torch.Generator"),                      # AttributeError
                              ({"latent": torch.zeros(5, 64)}, r"3 rows; got shape \(5, 64\)")):  # used 3 of 5
         with pytest.raises(GankitError, match=message):
-            gan.generate(3, **options)
+            sample(gan, 3, **options)
     with pytest.raises(GankitError, match=r"betas must be two numbers in \[0, 1\)"):
         gankit.create("mlp-gan", betas=(2, 0.9))                                # torch refused it at the optimiser
     with pytest.raises(GankitError, match="unknown config key.*stepz"):

@@ -1,5 +1,6 @@
 """The seed Keras MNIST GAN has exactly the published layer sizes."""
 import gankit
+from gankit.pipelines import sample
 
 
 def count(module):
@@ -16,7 +17,7 @@ def test_keras_mnist_parameter_counts():
 def test_dcgan_sizes_for_28_32_64():
     for shape in [(1, 28, 28), (3, 32, 32), (3, 64, 64)]:
         gan = gankit.create("dcgan", sample_shape=shape, width=8)
-        assert gan.generate(2).shape == (2, *shape)
+        assert sample(gan, 2).shape == (2, *shape)
 
 
 def test_seed_gan_trains_with_the_keras_loop_and_keras_init():
