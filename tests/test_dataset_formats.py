@@ -1,0 +1,192 @@
+"""CIFAR-10, CelebA, UTKFace and paired image/label-map folders, read from small files written here in
+their real formats (no network: the download test serves a tarball from 127.0.0.1)."""
+import hashlib
+import http.server
+import io
+import os
+import pickle
+import tarfile
+import threading
+import warnings
+from functools import partial
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gankit.data import download, load_dataset
+from gankit.errors import GankitError
+from gankit.registry import DATASETS
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GANKIT_OFFLINE", "1")
+    for name in ("GANKIT_DATA", "GANKIT_CIFAR10_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_new_datasets_are_registered():
+    names = DATASETS.names()
+    for name in ("cifar10", "celeba", "utkface", "paired-folder"):
+        assert name in names
+    assert DATASETS.describe_name("paired-folder") == "paired-folder:IMAGES,MAPS"
+    assert DATASETS.describe_name("image-folder") == "image-folder:PATH"
+    assert DATASETS.entry("celeba").meta["labels"] == "attributes"
+    assert DATASETS.entry("utkface").meta["labels"] == ("gender", "race", "age-decade")
+
+
+# ---------------------------------------------------------------------------------------------- CIFAR-10
+def cifar_arrays(num, seed):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (num, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, num).astype(np.uint8)
+
+
+def write_cifar_bin(folder, seed=0, per_batch=3):
+    """The binary layout; returns the expected (train images, labels, test images, labels)."""
+    folder.mkdir(parents=True)
+    train = [cifar_arrays(per_batch, seed + i) for i in range(5)]
+    for i, (images, labels) in enumerate(train, start=1):
+        records = np.concatenate([labels[:, None], images.reshape(per_batch, -1)], axis=1)
+        (folder / f"data_batch_{i}.bin").write_bytes(records.tobytes())
+    test = cifar_arrays(2, seed + 9)
+    (folder / "test_batch.bin").write_bytes(np.concatenate([test[1][:, None], test[0].reshape(2, -1)], 1).tobytes())
+    (folder / "batches.meta.txt").write_text("\n".join(f"class{i}" for i in range(10)) + "\n\n")
+    return (np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]), *test)
+
+
+def write_cifar_py(folder, protocol=2, seed=0):
+    folder.mkdir(parents=True)
+    expected = []
+    for i, stem in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        images, labels = cifar_arrays(2, seed + i)
+        batch = {b"batch_label": b"x", b"data": images.reshape(2, -1), b"labels": [int(v) for v in labels]}
+        (folder / stem).write_bytes(pickle.dumps(batch, protocol=protocol))
+        expected.append((images, labels))
+    (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": [b"a%d" % i for i in range(10)]},
+                                                       protocol=protocol))
+    return expected
+
+
+def test_cifar10_binary_round_trips_pixels_and_labels(tmp_path):
+    train_x, train_y, test_x, test_y = write_cifar_bin(tmp_path / "data" / "cifar10" / "cifar-10-batches-bin")
+    data = load_dataset("cifar10", root=tmp_path / "data")
+    batch = data.fetch(np.arange(len(data)))
+    assert batch["image"].dtype.is_floating_point is False and tuple(batch["image"].shape) == (15, 3, 32, 32)
+    assert np.array_equal(batch["image"].numpy(), train_x)
+    assert np.array_equal(batch["label"].numpy(), train_y)
+    assert data.class_names == tuple(f"class{i}" for i in range(10)) and data.num_classes == 10
+    assert "cifar-10-batches-bin" in data.source
+    test = load_dataset("cifar10", split="test", root=tmp_path / "data")
+    assert np.array_equal(test.head(2)["image"].numpy(), test_x) and test.labels.tolist() == test_y.tolist()
+
+
+def test_cifar10_resize_gray_and_gankit_data(tmp_path, monkeypatch):
+    write_cifar_bin(tmp_path / "cifar-10-batches-bin")
+    monkeypatch.setenv("GANKIT_DATA", str(tmp_path))
+    data = load_dataset("cifar10", split="test", image_size=16, channels=1)
+    assert data.sample_shape == (1, 16, 16)
+    with pytest.raises(GankitError, match="splits 'train' and 'test'"):
+        load_dataset("cifar10", split="valid")
+
+
+def test_cifar10_truncated_binary_names_the_file(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    write_cifar_bin(folder)
+    (folder / "data_batch_3.bin").write_bytes((folder / "data_batch_3.bin").read_bytes()[:-5])
+    with pytest.raises(GankitError, match=r"data_batch_3\.bin.*not a multiple of the 3073") as error:
+        load_dataset("cifar10", root=tmp_path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_cifar10_python_pickles_round_trip(tmp_path, protocol):
+    expected = write_cifar_py(tmp_path / "cifar-10-batches-py", protocol)
+    data = load_dataset("cifar10", root=tmp_path)
+    assert np.array_equal(data.head(10)["image"].numpy(), np.concatenate([e[0] for e in expected[:5]]))
+    assert data.labels.tolist() == np.concatenate([e[1] for e in expected[:5]]).tolist()
+    assert data.class_names[3] == "a3"
+    test = load_dataset("cifar10", split="test", root=tmp_path)
+    assert np.array_equal(test.head(2)["image"].numpy(), expected[5][0])
+
+
+class Exploit:
+    def __reduce__(self):
+        return os.system, ("touch pwned",)
+
+
+def test_cifar10_refuses_a_pickle_that_runs_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "cifar-10-batches-py"
+    write_cifar_py(folder)
+    (folder / "data_batch_2").write_bytes(pickle.dumps({b"data": Exploit(), b"labels": []}, protocol=2))
+    with pytest.raises(GankitError, match=r"refusing to unpickle .*data_batch_2: it calls (posix|os|nt)\.system"):
+        load_dataset("cifar10", root=tmp_path)
+    assert not (tmp_path / "pwned").exists()
+    (folder / "data_batch_2").write_bytes(b"\x80\x02}q\x00")    # truncated pickle
+    with pytest.raises(GankitError, match=r"cannot read CIFAR-10 pickle .*data_batch_2"):
+        load_dataset("cifar10", root=tmp_path)
+
+
+def test_cifar10_missing_offline_says_what_to_do(tmp_path):
+    with pytest.raises(GankitError, match="cifar10 not found .*downloading is off.*cifar-10-binary.tar.gz"):
+        load_dataset("cifar10", root=tmp_path)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serves tmp_path/served on 127.0.0.1; yields (base_url, folder)."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", folder
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def serve_tarball(served, source, monkeypatch, name="cifar-10-binary.tar.gz", extra=None):
+    archive = served / name
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source, arcname="cifar-10-batches-bin")
+        if extra is not None:
+            tar.addfile(extra, io.BytesIO(b"x" * extra.size))
+    body = archive.read_bytes()
+    remote = download.RemoteFile(name, hashlib.md5(body).hexdigest(), hashlib.sha256(body).hexdigest())
+    monkeypatch.setitem(download.REMOTE_DATASETS, "cifar10",
+                        download.RemoteDataset("https://unused.invalid/", "GANKIT_CIFAR10_URL", (remote,)))
+
+
+def test_cifar10_downloads_verifies_and_unpacks(tmp_path, server, monkeypatch):
+    url, served = server
+    train_x, _, _, _ = write_cifar_bin(tmp_path / "made" / "cifar-10-batches-bin")
+    serve_tarball(served, tmp_path / "made" / "cifar-10-batches-bin", monkeypatch)
+    monkeypatch.setenv("GANKIT_CIFAR10_URL", url)
+    data = load_dataset("cifar10", root=tmp_path / "nothing", download=True)
+    assert np.array_equal(data.head(15)["image"].numpy(), train_x)
+    cached = tmp_path / "cache" / "cifar10"
+    assert (cached / "cifar-10-batches-bin" / "test_batch.bin").is_file()
+    assert not (cached / "cifar-10-binary.tar.gz").exists()
+    assert load_dataset("cifar10", split="test").source.startswith("2 images from " + str(cached))
+
+
+def test_cifar10_download_wrong_checksum_and_unsafe_archive(tmp_path, server, monkeypatch):
+    url, served = server
+    write_cifar_bin(tmp_path / "made" / "cifar-10-batches-bin")
+    serve_tarball(served, tmp_path / "made" / "cifar-10-batches-bin", monkeypatch)
+    monkeypatch.setenv("GANKIT_CIFAR10_URL", url)
+    good = download.REMOTE_DATASETS["cifar10"].files[0]
+    bad = download.RemoteFile(good.name, "0" * 32, good.sha256)
+    monkeypatch.setitem(download.REMOTE_DATASETS, "cifar10",
+                        download.RemoteDataset("https://unused.invalid/", "GANKIT_CIFAR10_URL", (bad,)))
+    with pytest.raises(GankitError, match="wrong checksum"):
+        load_dataset("cifar10", download=True)
+    evil = tarfile.TarInfo("../escaped.txt")
+    evil.size = 3
+    serve_tarball(served, tmp_path / "made" / "cifar-10-batches-bin", monkeypatch, extra=evil)
+    with pytest.raises(GankitError, match=r"unsafe member '\.\./escaped\.txt'"):
+        load_dataset("cifar10", download=True)
+    assert not (tmp_path / "cache" / "escaped.txt").exists()
+    assert not (tmp_path / "cache" / "cifar10" / "cifar-10-batches-bin").exists()
