@@ -190,3 +190,71 @@ def test_cifar10_download_wrong_checksum_and_unsafe_archive(tmp_path, server, mo
         load_dataset("cifar10", download=True)
     assert not (tmp_path / "cache" / "escaped.txt").exists()
     assert not (tmp_path / "cache" / "cifar10" / "cifar-10-batches-bin").exists()
+
+
+# ---------------------------------------------------------------------------------------------- CelebA
+ATTR_NAMES = ["5_o_Clock_Shadow", "Arched_Eyebrows", "Smiling"] + [f"Attr{i}" for i in range(37)]
+
+
+def write_celeba(base, num=5, partition=(0, 0, 0, 1, 2)):
+    """A CelebA folder of ``num`` 178x218 JPEGs: red inside the 108 face box, blue outside."""
+    (base / "img_align_celeba").mkdir(parents=True)
+    names = [f"{i + 1:06d}.jpg" for i in range(num)]
+    picture = Image.new("RGB", (178, 218), (0, 0, 255))
+    picture.paste((255, 0, 0), (35, 55, 143, 163))
+    for name in names:
+        picture.save(base / "img_align_celeba" / name, quality=95)
+    rng = np.random.default_rng(1)
+    values = rng.choice([-1, 1], (num, 40))
+    rows = [f"{name} " + " ".join(f"{v:2d}" for v in row) for name, row in zip(names, values)]
+    (base / "list_attr_celeba.txt").write_text(f"{num}\n" + " ".join(ATTR_NAMES) + "\n" + "\n".join(rows) + "\n")
+    (base / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partition)))
+    return names, (values == 1).astype(np.int64)
+
+
+def test_celeba_attributes_splits_labels_and_crop(tmp_path, monkeypatch):
+    names, attrs = write_celeba(tmp_path / "celeba")
+    monkeypatch.setenv("GANKIT_DATA", str(tmp_path))
+    data = load_dataset("celeba", image_size=16)
+    assert len(data) == 3 and data.sample_shape == (3, 16, 16) and not data.streamed
+    batch = data.head(3)
+    assert batch["attrs"].tolist() == attrs[:3].tolist() and data.attr_names == tuple(ATTR_NAMES)
+    assert "label" not in batch
+    image = batch["image"][0].numpy().astype(int)
+    assert image[2, 0, 0] > 200 and image[0, 8, 8] > 200          # centre178: blue around the red face box
+    tight = DATASETS.build("celeba", image_size=16, crop="center108", split="test").head(1)["image"][0].numpy()
+    assert tight[0].min() > 200 and tight[2].max() < 60                 # centre108 is the red face box only
+    smiling = load_dataset("celeba", split="valid", label="Smiling", channels=1, stream=True)
+    assert smiling.streamed and smiling.num_classes == 2 and smiling.label_name == "Smiling"
+    assert smiling.class_names == ("not Smiling", "Smiling") and smiling.labels.tolist() == [attrs[3, 2]]
+    assert smiling.fetch(np.array([0]))["image"].shape == (1, 1, 64, 64)
+    with pytest.raises(GankitError, match="no attribute 'Smile' .*Arched_Eyebrows, Smiling"):
+        load_dataset("celeba", label="Smile")
+    with pytest.raises(GankitError, match="splits 'train', 'valid', 'test'"):
+        load_dataset("celeba", split="val")
+
+
+def test_celeba_attribute_rows_must_match_images(tmp_path):
+    names, _ = write_celeba(tmp_path / "celeba")
+    attributes = tmp_path / "celeba" / "list_attr_celeba.txt"
+    (tmp_path / "celeba" / "img_align_celeba" / names[1]).unlink()
+    with pytest.raises(GankitError, match=f"list_attr_celeba.txt lists {names[1]}, which is not in"):
+        load_dataset("celeba", root=tmp_path)
+    Image.new("RGB", (178, 218)).save(tmp_path / "celeba" / "img_align_celeba" / names[1])
+    Image.new("RGB", (178, 218)).save(tmp_path / "celeba" / "img_align_celeba" / "999999.jpg")
+    with pytest.raises(GankitError, match=r"999999\.jpg has no row in .*list_attr_celeba\.txt"):
+        load_dataset("celeba", root=tmp_path)
+    (tmp_path / "celeba" / "img_align_celeba" / "999999.jpg").unlink()
+    lines = attributes.read_text().splitlines()
+    attributes.write_text("\n".join(lines[:3] + [lines[3].rsplit(" ", 1)[0]] + lines[4:]) + "\n")
+    with pytest.raises(GankitError, match=r"list_attr_celeba\.txt line 4 \(000002\.jpg\) has 39 values, expected 40"):
+        load_dataset("celeba", root=tmp_path)
+
+
+def test_celeba_missing_says_which_files_go_where(tmp_path):
+    with pytest.raises(GankitError, match=r"CelebA not found .*mmlab.*GANKIT_DATA/celeba/img_align_celeba/\*\.jpg"):
+        load_dataset("celeba", root=tmp_path)
+    write_celeba(tmp_path / "celeba")
+    (tmp_path / "celeba" / "list_eval_partition.txt").unlink()
+    with pytest.raises(GankitError, match=r"list_eval_partition\.txt is missing"):
+        load_dataset("celeba", root=tmp_path)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from ..errors import GankitError
 from .download import cache_dir
 
 
@@ -48,3 +49,9 @@ def download_allowed(download) -> bool:
     if download is not None:
         return bool(download)
     return os.environ.get("GANKIT_OFFLINE", "").strip().lower() not in ("1", "true", "yes")
+
+
+def not_found(title: str, name: str, root, subpath: str, how: str) -> GankitError:
+    """The one-line error for a dataset found in none of its folders: where it was looked for, then ``how``
+    to get it."""
+    return GankitError(f"{title} not found (looked for {looked_in(name, root, subpath)}); {how}")
