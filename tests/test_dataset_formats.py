@@ -27,7 +27,7 @@ def isolated_environment(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_new_datasets_are_registered():
+def test_new_datasets_are_registered(capsys):
     names = DATASETS.names()
     for name in ("cifar10", "celeba", "utkface", "paired-folder"):
         assert name in names
@@ -35,6 +35,13 @@ def test_new_datasets_are_registered():
     assert DATASETS.describe_name("image-folder") == "image-folder:PATH"
     assert DATASETS.entry("celeba").meta["labels"] == "attributes"
     assert DATASETS.entry("utkface").meta["labels"] == ("gender", "race", "age-decade")
+    from argparse import Namespace
+
+    from gankit.cli import cmd_list
+    cmd_list.run(Namespace(kind="datasets", json=False))          # `gankit list datasets`
+    shown = capsys.readouterr().out
+    for name in ("cifar10", "celeba", "utkface", "paired-folder:IMAGES,MAPS", "image-folder:PATH"):
+        assert f"  {name} " in shown
 
 
 # ---------------------------------------------------------------------------------------------- CIFAR-10
@@ -258,3 +265,84 @@ def test_celeba_missing_says_which_files_go_where(tmp_path):
     (tmp_path / "celeba" / "list_eval_partition.txt").unlink()
     with pytest.raises(GankitError, match=r"list_eval_partition\.txt is missing"):
         load_dataset("celeba", root=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------- UTKFace
+def test_utkface_names_attrs_labels_and_malformed(tmp_path):
+    folder = tmp_path / "utkface" / "UTKFace"
+    folder.mkdir(parents=True)
+    names = ["1_0_2_20161219203650636.jpg.chip.jpg", "26_1_0_20170116183524519.jpg.chip.jpg",
+             "95_1_4_20170110122519512.jpg", "45_0_3_20170104213407426.jpg.chip.jpg"]
+    for name in names + ["39_1_20170116174525125.jpg.chip.jpg", "notes.jpg"]:
+        Image.new("RGB", (200, 200), (10, 20, 30)).save(folder / name)
+    with pytest.warns(UserWarning, match=r"skipped 2 UTKFace files .*the first 39_1_20170116174525125\.jpg\.chip"):
+        data = load_dataset("utkface", root=tmp_path, label="age-decade")
+    assert len(data) == 4 and data.sample_shape == (3, 64, 64) and data.attr_names == ("age", "gender", "race")
+    batch = data.head(4)                        # files in sorted name order
+    assert batch["attrs"].tolist() == [[1, 0, 2], [26, 1, 0], [45, 0, 3], [95, 1, 4]]
+    assert batch["label"].tolist() == [0, 2, 4, 9] and data.class_names[9] == "90+" and data.num_classes == 10
+    assert data.class_names[2] == "20-29" and data.label_name == "age-decade"
+    assert tuple(batch["image"][0, :, 5, 5].tolist()) == (10, 20, 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        race = load_dataset("utkface", root=tmp_path, label="race", image_size=8, channels=1)
+        gender = load_dataset("utkface", root=tmp_path, label="gender")
+    assert race.labels.tolist() == [2, 0, 3, 4] and race.class_names == ("White", "Black", "Asian", "Indian", "Others")
+    assert race.sample_shape == (1, 8, 8)
+    assert gender.labels.tolist() == [0, 1, 0, 1] and gender.class_names == ("male", "female")
+    with pytest.raises(GankitError, match="no label 'age'; its labels: gender, race, age-decade"):
+        load_dataset("utkface", root=tmp_path, label="age")
+    with pytest.raises(GankitError, match="no official split"):
+        load_dataset("utkface", root=tmp_path, split="test")
+
+
+def test_utkface_missing_says_where_to_put_it(tmp_path):
+    with pytest.raises(GankitError, match=r"UTKFace not found .*susanqq.*GANKIT_DATA/utkface/UTKFace/"):
+        load_dataset("utkface", root=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------- paired-folder
+def write_pairs(tmp_path, size=(12, 8)):
+    images, maps = tmp_path / "photos", tmp_path / "labels"
+    (images / "city").mkdir(parents=True)
+    (maps / "city").mkdir(parents=True)
+    for i, stem in enumerate(["city/a", "city/b", "c"]):
+        Image.new("RGB", size, (40 * i, 0, 0)).save(images / f"{stem}.png")
+        ids = np.full(size[::-1], i, dtype=np.uint8)
+        ids[0, 0] = 6 if stem == "c" else 1
+        Image.fromarray(ids, "L").save(maps / f"{stem}.png")
+    return images, maps
+
+
+def test_paired_folder_matches_by_name_and_counts_classes(tmp_path):
+    images, maps = write_pairs(tmp_path)
+    Image.new("RGB", (12, 8)).save(images / "lonely.jpg")
+    Image.fromarray(np.zeros((8, 12), np.uint8)).save(maps / "orphan.png")
+    with pytest.warns(UserWarning, match=r"left out 1 images without a label map \(.*lonely\.jpg\) and 1 label maps without an image \(.*orphan\.png\); 3 pairs"):
+        data = load_dataset(f"paired-folder:{images},{maps}", image_size=8)
+    (images / "lonely.jpg").unlink()
+    (maps / "orphan.png").unlink()
+    assert len(data) == 3 and data.segmap_classes == 7 and set(data.keys) >= {"image", "segmap"}
+    batch = data.head(3)                         # sorted keys: c, city/a, city/b
+    assert batch["segmap"].dtype.is_floating_point is False and tuple(batch["segmap"].shape) == (3, 8, 8)
+    assert [int(m[4, 4]) for m in batch["segmap"]] == [2, 0, 1]
+    assert [int(x[0, 4, 4]) for x in batch["image"]] == [80, 0, 40]
+    streamed = DATASETS.build(f"paired-folder:{images},{maps}", stream=True, segmap_classes=10)
+    assert streamed.streamed and streamed.segmap_classes == 10
+    assert int(streamed.fetch(np.array([0]))["segmap"][0, 30, 30]) == 2
+    with pytest.raises(GankitError, match=r"has class id [26], but segmap_classes=2; give segmap_classes="):
+        DATASETS.build(f"paired-folder:{images},{maps}", segmap_classes=2)
+
+
+def test_paired_folder_errors(tmp_path):
+    images, maps = write_pairs(tmp_path)
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(maps / "c.png")
+    with pytest.raises(GankitError, match=r"label map .*labels/c\.png is 5x5 but its image .*photos/c\.png is 12x8"):
+        load_dataset(f"paired-folder:{images},{maps}")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GankitError, match="no image in .* has a label map of the same name"):
+        load_dataset(f"paired-folder:{images},{tmp_path / 'empty'}")
+    with pytest.raises(GankitError, match="two folders separated by one comma"):
+        load_dataset(f"paired-folder:{images}")
+    with pytest.raises(GankitError, match="needs an argument: use 'paired-folder:IMAGES,MAPS'"):
+        load_dataset("paired-folder")
