@@ -78,7 +78,8 @@ class Registry:
         _, arg = self._split(name)
         if entry.takes_argument:
             if not arg:
-                raise GankitError(f"{self.kind} '{entry.name}' needs an argument: use '{self.describe_name(entry.name)}'")
+                raise GankitError(f"{self.kind} '{entry.name}' needs an argument: "
+                                  f"use '{self.describe_name(entry.name)}'")
             return entry.builder(arg, *args, **kwargs)
         return entry.builder(*args, **kwargs)
 
