@@ -69,15 +69,17 @@ class Registry:
         return self._entries[key]
 
     def describe_name(self, name: str) -> str:
+        """``name``, or ``name:ARG`` for one that takes an argument (ARG: its ``argument`` meta, else PATH)."""
         entry = self._entries[name]
-        return f"{name}:PATH" if entry.takes_argument else name
+        return f"{name}:{entry.meta.get('argument', 'PATH')}" if entry.takes_argument else name
 
     def build(self, name: str, *args, **kwargs):
         entry = self.entry(name)
         _, arg = self._split(name)
         if entry.takes_argument:
             if not arg:
-                raise GankitError(f"{self.kind} '{entry.name}' needs an argument: use '{entry.name}:PATH'")
+                raise GankitError(f"{self.kind} '{entry.name}' needs an argument: "
+                                  f"use '{self.describe_name(entry.name)}'")
             return entry.builder(arg, *args, **kwargs)
         return entry.builder(*args, **kwargs)
 

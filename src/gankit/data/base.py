@@ -4,8 +4,9 @@ A :class:`Dataset` answers ``len(data)`` and ``data.fetch(index)``: a mapping of
 samples at ``index`` holding only what the dataset has, in its stored types:
 
 - ``image``: uint8 (B, C, H, W), 0..255;  ``point``: float32 (B, 2) (the 2-D toy mixtures);
-- ``label``: int64 (B,) class ids (−1: unlabelled, semi-supervised);  ``attrs``: int64 (B, A) binary
-  attributes (CelebA: 1 = present, 0 = absent);  ``segmap``: uint8 (B, H, W) class ids per pixel.
+- ``label``: int64 (B,) class ids (−1: unlabelled, semi-supervised);  ``attrs``: int64 (B, A) per-sample
+  attributes, binary (CelebA: 1 = present, 0 = absent) or integer attributes (UTKFace: age in years,
+  gender 0/1, race 0-4), named by ``attr_names``;  ``segmap``: uint8 (B, H, W) class ids per pixel.
 
 Float conversion (0 → −1, 255 → 1) and resizing to the resolution of the current training stage happen
 per batch on the training device (:mod:`gankit.data.batches`), as in stylegan3's training loop: a

