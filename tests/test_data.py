@@ -182,7 +182,7 @@ def test_real_fashion_mnist():
 
 def test_unknown_dataset_lists_valid_names():
     with pytest.raises(GankitError) as error:
-        load_dataset("cifar10")
+        load_dataset("imagenet")
     message = str(error.value)
     for name in ("fashion-mnist", "mnist", "image-folder:PATH", "ring8", "grid25"):
         assert name in message

@@ -10,7 +10,7 @@ from gankit.pipelines.sampling import LATENT_DRAW_BLOCK
 from gankit.config import TrainConfig
 from gankit.errors import GankitError
 from gankit.training import Trainer
-from conftest import ALL_MODELS, tiny_model_setup
+from conftest import ALL_MODELS, tiny_model_setup, draw
 from gankit.pipelines import sample
 
 
@@ -32,7 +32,7 @@ def test_generate_has_data_shape(name):
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_discriminator_scores_each_sample(name):
     data, gan = make_gan(name)
-    real, labels = data.batch(6, torch.Generator().manual_seed(0))
+    real, labels = draw(data, 6, torch.Generator().manual_seed(0))
     scores = gan.discriminate(real, labels)
     scores = scores[0] if isinstance(scores, tuple) else scores
     assert scores.shape[0] == 6
@@ -76,7 +76,7 @@ def test_api_misuse_gets_one_line_errors():
     gan = gankit.create("mlp-gan", regularizers="r1")            # one string is one spec, as with --reg
     assert [type(r).__name__ for r in gan.regularizers] and len(gan.regularizers) == 1
     for bad in (0, -1, 2.5, "4"):
-        with pytest.raises(GankitError, match="generate needs a number of samples of at least 1"):
+        with pytest.raises(GankitError, match="sampling needs a number of samples of at least 1"):
             sample(gan, bad)
     assert sample(gan, np.int64(3)).shape == (3, 2)
     for options, message in (({"hidden": 0}, "these layers have no units: generator.net.0.weight"),
@@ -103,7 +103,7 @@ def test_generate_checks_its_labels_and_train_its_config():
                             (torch.tensor([0.5, 1.0, 2.0]), "must be 3 integer classes")):
         with pytest.raises(GankitError, match=message):
             sample(cgan, 3, labels)
-    with pytest.raises(GankitError, match="'mlp-gan' is unconditional; call generate without labels"):
+    with pytest.raises(GankitError, match="'mlp-gan' is unconditional; sample without labels"):
         sample(gankit.create("mlp-gan"), 2, [0, 1])
     with pytest.raises(GankitError, match="train takes a TrainConfig .*got dict"):
         gankit.train({"model": "mlp-gan", "data": "ring8"})

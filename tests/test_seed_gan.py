@@ -1,6 +1,7 @@
 """The seed Keras MNIST GAN has exactly the published layer sizes."""
 import gankit
 from gankit.pipelines import sample
+from conftest import loss_args
 
 
 def count(module):
@@ -39,7 +40,7 @@ def test_seed_gan_trains_with_the_keras_loop_and_keras_init():
     # D's real phase: binary cross-entropy with target 1 on the first half of the batch only
     gan.discriminator.eval()
     real = torch.rand(6, 1, 28, 28) * 2 - 1
-    loss, logs = gan.phases()[0].loss(real, None, torch.Generator().manual_seed(0))
+    loss, logs = gan.phases()[0].loss(*loss_args(real, None, torch.Generator().manual_seed(0)))
     assert loss.item() == pytest.approx(F.softplus(-gan.discriminator(real[:3])).mean().item(), rel=1e-6)
     assert logs["loss_d_real"] == pytest.approx(loss.item())
     # other objectives or regularizers get the joint D step; forcing the Keras loop on them is refused

@@ -12,7 +12,7 @@ from gankit.nets.heads import GaussianNoise
 from gankit.nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
 from gankit.recipes.sgan import random_shift
 from gankit.training import Trainer
-from conftest import tiny_data
+from conftest import tiny_data, draw, loss_args
 
 
 def weight_normed(module):
@@ -82,10 +82,10 @@ def test_sgan_salimans_option_defaults_and_first_step_initialises():
     assert gankit.create("sgan", nets="salimans", width=8, supervised_weight=1.0).supervised_weight == 1.0
     data = tiny_data(num=32).with_labels_per_class(1)
     gan.attach_data(data)
-    real, labels = data.batch(8, torch.Generator().manual_seed(0))
-    loss, logs = gan.discriminator_loss(real, labels, torch.Generator().manual_seed(1))
+    real, labels = draw(data, 8, torch.Generator().manual_seed(0))
+    loss, logs = gan.discriminator_loss(*loss_args(real, labels, torch.Generator().manual_seed(1)))
     assert bool(gan.discriminator.initialized) and torch.isfinite(loss) and logs["labelled_per_step"] == 8
-    g_loss, _ = gan.generator_loss(real, labels, torch.Generator().manual_seed(2))
+    g_loss, _ = gan.generator_loss(*loss_args(real, labels, torch.Generator().manual_seed(2)))
     assert torch.isfinite(g_loss) and g_loss.item() >= 0
     with pytest.raises(GankitError, match="unknown nets"):
         gankit.create("sgan", nets="mlp", width=8)

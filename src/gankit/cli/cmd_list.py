@@ -26,4 +26,4 @@ def run(args):
         registry = KINDS[kind]
         print(f"{kind}:")
         for name in registry.names():
-            print(f"  {registry.describe_name(name):<22} {registry.entry(name).help}")
+            print(f"  {registry.describe_name(name):<26} {registry.entry(name).help}")

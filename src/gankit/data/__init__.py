@@ -15,7 +15,8 @@ from .batches import images_to_float, make_batches, samples_of, to_device
 from .stream import FileData
 from .toy2d import mode_statistics
 
-LOAD_OPTIONS = ("split", "image_size", "channels", "root", "download", "stream", "label", "num_samples", "seed")
+LOAD_OPTIONS = ("split", "image_size", "channels", "root", "download", "stream", "label", "num_samples", "seed", "crop",
+                "segmap_classes")
 
 
 def load_dataset(name: str, **kwargs) -> Dataset:

@@ -204,7 +204,7 @@ def infogan_purity_metric(ctx: EvalContext) -> dict:
 def held_out_accuracy_metric(ctx: EvalContext) -> dict:
     if ctx.gan is None or "classifier" not in ctx.gan.capabilities:
         raise GankitError("test-accuracy needs a model whose discriminator classifies (sgan); "
-                          "this run's model has no classify()")
+                          "this run's model has no classifier")
     test = ctx.load_data("test")
     if test.labels is None:
         raise GankitError(f"test-accuracy needs labelled test data; '{ctx.data_name}' has no labels")

@@ -38,7 +38,7 @@ from ..errors import GankitError
 from ..nets import DCGANGenerator
 from ..nets.heads import ClassLogitDiscriminator, conv_head, with_gaussian_noise
 from ..nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGenerator
-from ..data.batches import images_to_float
+from ..data.batches import images_to_float, samples_of
 from ..registry import register_model
 from .base import update_average
 from .classic import MNIST_SHAPE, image_shape
