@@ -116,8 +116,9 @@ def test_cache_dir_and_url_overrides(monkeypatch, tmp_path):
 
 
 def test_published_checksums_are_well_formed():
-    for dataset in download.REMOTE_DATASETS.values():
-        assert [file.name for file in dataset.files] == list(NAMES)
+    for name, dataset in download.REMOTE_DATASETS.items():
+        if name in ("mnist", "fashion-mnist"):
+            assert [file.name for file in dataset.files] == list(NAMES)
         for file in dataset.files:
             assert re.fullmatch(r"[0-9a-f]{32}", file.md5) and re.fullmatch(r"[0-9a-f]{64}", file.sha256)
 

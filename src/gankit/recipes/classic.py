@@ -18,21 +18,7 @@ from ..registry import register_model
 from ..data.batches import samples_of
 from .base import GAN, Phase
 from .energy import gan_for_objective
-
-MNIST_SHAPE = (1, 28, 28)
-
-
-def image_shape(sample_shape, model: str) -> tuple[int, int]:
-    if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2]:
-        raise GankitError(f"model '{model}' needs square images (C, H, W), got samples of shape "
-                          f"{tuple(sample_shape)}; pick an image dataset or use mlp-gan for 2D data")
-    return sample_shape[0], sample_shape[1]
-
-
-def requests_regularizer(recipe: dict, name: str) -> bool:
-    """Whether ``recipe['regularizers']`` (names, "name:key=value" specs or Regularizers) includes ``name``."""
-    specs = recipe.get("regularizers") or ()
-    return any((spec.partition(":")[0] if isinstance(spec, str) else spec.name) == name for spec in specs)
+from .builders import MNIST_SHAPE, image_shape, requests_regularizer
 
 
 class KerasLoopGAN(GAN):

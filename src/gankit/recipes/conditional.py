@@ -15,14 +15,7 @@ from ..nets.conditional import (ConditionalDCGANGenerator, LabelConcatGenerator,
 from ..nets.image_mlp import MLPImageDiscriminator, MLPImageGenerator
 from ..registry import register_model
 from .base import GAN
-from .classic import MNIST_SHAPE, image_shape
-
-
-def require_classes(num_classes: int, model: str) -> int:
-    if num_classes <= 0:
-        raise GankitError(f"model '{model}' is class-conditional and needs a labelled dataset "
-                          "(e.g. --data mnist or fashion-mnist); this data has no classes")
-    return num_classes
+from .builders import MNIST_SHAPE, image_shape, require_classes
 
 
 class ConditionalGAN(GAN):

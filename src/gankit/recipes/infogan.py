@@ -24,8 +24,8 @@ from ..nets.blocks import Reshape, dcgan_init
 from ..nets.conditional import one_hot
 from ..nets.heads import MultiHeadDiscriminator, q_head
 from ..registry import register_model
-from .classic import MNIST_SHAPE, image_shape
-from .multihead import MultiHeadGAN, dcgan_backbone
+from .multihead import MultiHeadGAN
+from .builders import MNIST_SHAPE, image_shape, dcgan_backbone
 
 
 class InfoGAN(MultiHeadGAN):

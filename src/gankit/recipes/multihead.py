@@ -11,35 +11,14 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from ..nets import DCGANDiscriminator, DCGANGenerator
+from ..nets import DCGANGenerator
 from ..nets.conditional import LabelConcatGenerator
 from ..nets.heads import MultiHeadDiscriminator, conv_head
 from ..data.batches import samples_of
 from ..objectives import discriminator_scores
 from ..registry import register_model
 from .base import GAN
-from .classic import MNIST_SHAPE, image_shape
-from .conditional import require_classes
-
-
-def labelled_cross_entropy(logits: torch.Tensor, labels: Optional[torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """(mean cross-entropy over the samples with a label ≥ 0, their count); 0 when none is labelled
-    (``--labels-per-class`` marks the rest −1)."""
-    if labels is None:
-        return logits.new_zeros(()), 0
-    labelled = labels >= 0
-    count = int(labelled.sum())
-    if count == 0:
-        return logits.new_zeros(()), 0
-    return F.cross_entropy(logits[labelled], labels[labelled]), count
-
-
-def dcgan_backbone(sample_shape, width: int, model: str, **options):
-    """DCGAN's discriminator (Radford et al. 2015) for these images, the channels of its last feature
-    map and that map's size (base): what a new head on its body needs."""
-    channels, size = image_shape(sample_shape, model)
-    backbone = DCGANDiscriminator(size, channels, width, **options)
-    return backbone, backbone.head.in_channels, backbone.head.kernel_size[0]
+from .builders import MNIST_SHAPE, image_shape, require_classes, labelled_cross_entropy, dcgan_backbone, class_accuracy
 
 
 class MultiHeadGAN(GAN):
@@ -83,11 +62,6 @@ class MultiHeadGAN(GAN):
         logs = {"loss_g": loss.item()}
         loss = loss + self.regularization("generator", real_samples, fake_samples, rng, logs)
         return loss + self.head_loss("generator", None, real_labels, fake_outputs, codes, logs), logs
-
-
-def class_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    labelled = labels >= 0
-    return float((logits[labelled].argmax(1) == labels[labelled]).double().mean()) if labelled.any() else float("nan")
 
 
 class ACGAN(MultiHeadGAN):

@@ -41,9 +41,8 @@ from ..nets.salimans_mnist import SalimansMnistDiscriminator, SalimansMnistGener
 from ..data.batches import images_to_float, samples_of
 from ..registry import register_model
 from .base import update_average
-from .classic import MNIST_SHAPE, image_shape
-from .conditional import require_classes
-from .multihead import MultiHeadGAN, class_accuracy, dcgan_backbone, labelled_cross_entropy
+from .multihead import MultiHeadGAN
+from .builders import MNIST_SHAPE, image_shape, require_classes, class_accuracy, dcgan_backbone, labelled_cross_entropy
 
 
 def random_shift(images: torch.Tensor, max_shift: int, rng: torch.Generator) -> torch.Tensor:

@@ -18,7 +18,7 @@ from ..errors import GankitError, TrainingDiverged, first_line
 from ..pipelines import sample
 from ..recipes.base import GAN
 from ..recipes.factory import ModelBuildError, create
-from ..registry import DATASETS, METRICS
+from ..registry import METRICS
 from ..runtime import check_output_dir, resolve_device
 from ..schedule import Schedule
 from . import checkpoint as ckpt
