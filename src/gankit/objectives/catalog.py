@@ -27,13 +27,13 @@ DCGAN_ADAM = {"optimizer": "adam", "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.
 
 @dataclass(frozen=True)
 class WeightedPenalty:
-    """An Objective penalty: ``weight · fn(discriminator, real_samples, fake_samples, generator, **options)``."""
+    """An Objective penalty: ``weight · fn(discriminator, real_samples, fake_samples, rng, **options)``."""
     fn: Callable
     weight: float
     options: dict = field(default_factory=dict)
 
-    def __call__(self, discriminator, real_samples, fake_samples, generator=None):
-        return self.weight * self.fn(discriminator, real_samples, fake_samples, generator, **self.options)
+    def __call__(self, discriminator, real_samples, fake_samples, rng=None):
+        return self.weight * self.fn(discriminator, real_samples, fake_samples, rng, **self.options)
 
 
 def configure(name: str, defaults: dict, overrides: dict) -> dict:
