@@ -8,6 +8,7 @@ from .config import TrainConfig, check_seed, load_config
 from .errors import GankitError
 from .recipes.base import GAN
 from .recipes.factory import create
+from .metrics import compare
 from .metrics.sources import check_counts
 from .registry import DATASETS, METRICS, MODELS, OBJECTIVES, REGULARIZERS
 from .runtime import resolve_device
@@ -63,6 +64,12 @@ def load(run: str | Path, checkpoint: str | Path | None = None, device: str | No
     gan.config = TrainConfig.from_dict(payload["config"])
     gan.step = int(payload["step"])
     return gan.to(device).eval()
+
+
+def fid(source_a, source_b, **options) -> dict:
+    """FID between two sources, as `gankit fid A B --json` prints it: :func:`gankit.metrics.compare.fid`
+    (same options) with run folders and checkpoints among the sources loaded by :func:`load`."""
+    return compare.fid(source_a, source_b, load_run=load, **options)
 
 
 def run_config(run: str | Path) -> TrainConfig:
