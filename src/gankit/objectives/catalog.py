@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
+from ..config import check_hparams
 from ..errors import GankitError
 from ..registry import register_objective
 from .autoencoder import (began_discriminator_loss, began_generator_loss, ebgan_discriminator_loss,
@@ -43,8 +44,10 @@ def configure(name: str, defaults: dict, overrides: dict) -> dict:
         raise GankitError(f"objective '{name}' has no hyperparameter {', '.join(map(repr, unknown))}; "
                           f"valid: {', '.join(sorted(defaults))}")
     hparams = {**defaults, **overrides}
-    if int(hparams["n_critic"]) < 1:
-        raise GankitError(f"objective '{name}': n_critic must be >= 1, got {hparams['n_critic']}")
+    try:
+        check_hparams(hparams)
+    except GankitError as error:
+        raise GankitError(f"objective '{name}': {error}") from None
     return hparams
 
 
