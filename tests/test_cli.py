@@ -41,7 +41,7 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (["fid", "{tmp}", "{tmp}", "--device", "gpu"], "unknown device 'gpu'"),
     (TRAIN_RING8 + ["--steps", "0"], "steps must be an integer >= 1, got 0"),
     (TRAIN_RING8 + ["--batch-size", "-4"], "batch_size must be an integer >= 1, got -4"),
-    (TRAIN_RING8 + ["--lr-g", "-1"], "lr_g must be a positive learning rate, got -1.0"),
+    (TRAIN_RING8 + ["--lr-g", "-1"], "lr_g must be a positive number, got -1.0"),
     (TRAIN_RING8 + ["--set", "n_critic=0"], "n_critic must be an integer >= 1, got 0"),
     (TRAIN_RING8 + ["--set", "model=dcgan"], "--set model=dcgan contradicts the model given ('mlp-gan')"),
     (TRAIN_RING8 + ["--labels-per-class", "0"], "labels_per_class must be an integer >= 1, got 0"),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gankit.cli import main
-from gankit.config import TrainConfig, apply_overrides
+from gankit.config import TrainConfig, apply_overrides, check_hparams
 from gankit.errors import GankitError
 from gankit.runtime import check_output_dir, check_output_file, resolve_device
 
@@ -139,3 +139,37 @@ def test_output_checks_and_devices_for_library_callers(tmp_path):
     assert resolve_device("cpu:0").type == "cpu"
     with pytest.raises(GankitError, match="device 'meta' cannot run gankit .*devices here: cpu"):
         resolve_device("meta")
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"lr_g": -1.0}, "lr_g must be a positive number, got -1.0"),
+    ({"lr_g": 0, "lr_d": float("inf")}, "lr_g must be a positive number, got 0 and lr_d must be a positive number, got inf"),
+    ({"eps": 0.0}, "eps must be a positive number, got 0.0"),
+    ({"clip": -1}, "clip must be a positive number, got -1"),
+    ({"weight_decay": -0.1}, "weight_decay must be a number >= 0, got -0.1"),
+    ({"betas": (0.5,)}, "betas must be two numbers in [0, 1), e.g. [0.5, 0.999], got (0.5,)"),
+    ({"betas": 0.5}, "betas must be two numbers in [0, 1)"),                     # crashed in tuple(0.5)
+    ({"n_critic": 0}, "n_critic must be an integer >= 1, got 0"),
+    ({"n_critic": 2.0}, "n_critic must be an integer >= 1, got 2.0"),
+    ({"optimizer": "sgd"}, "unknown optimizer 'sgd'; use 'adam' or 'rmsprop'"),
+])
+def test_one_check_for_every_training_hyperparameter(values, message):
+    """config.check_hparams is the one check of TrainConfig, the objectives' catalog (and GAN.check_hparams)."""
+    import re
+    from gankit.registry import OBJECTIVES
+    with pytest.raises(GankitError, match=re.escape(message)):
+        check_hparams(values)
+    if set(values) <= {"lr_g", "lr_d", "betas", "n_critic", "optimizer"}:          # TrainConfig fields
+        with pytest.raises(GankitError, match=re.escape(message)):
+            TrainConfig(model="mlp-gan", data="ring8", **values)
+    with pytest.raises(GankitError, match=re.escape(message)):                     # builder options too
+        TrainConfig(model="mlp-gan", data="ring8", model_args=values)
+    if not set(values) & {"eps", "weight_decay"}:                                  # no objective hparams
+        with pytest.raises(GankitError, match=re.escape(f"objective 'hinge': {message}")):
+            OBJECTIVES.build("hinge", **values)
+
+
+def test_unset_hyperparameters_and_other_keys_pass():
+    check_hparams({"lr_g": None, "betas": None, "clip": None, "optimizer": None, "width": -3, "steps": 0})
+    check_hparams({"lr_g": 1e-4, "lr_d": np.float32(4e-4), "eps": 1e-8, "clip": 0.01, "weight_decay": 0,
+                   "betas": [0.0, 0.9], "n_critic": np.int64(5), "optimizer": "rmsprop"})

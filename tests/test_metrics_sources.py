@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -366,3 +367,61 @@ def test_entries_of_older_cache_versions_are_removed_on_the_next_write(tmp_path)
         (folder / name).write_bytes(b"")
     write_arrays(folder / f"new_v{FEATURE_CACHE_VERSION}.npz", {"features": np.zeros(2)})
     assert sorted(p.name for p in folder.iterdir()) == sorted(kept + [f"new_v{FEATURE_CACHE_VERSION}.npz"])
+
+
+# --------------------------------------------------------------------------- a run as a source
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A one-step dcgan run (28x28 grey, width 4) on a folder of 8 random digits-like images."""
+    from gankit.config import TrainConfig
+    from gankit.training import Trainer
+    folder = tmp_path_factory.mktemp("run-source")
+    save_pngs(digits(8), folder / "images")
+    config = TrainConfig(model="dcgan", data=f"image-folder:{folder / 'images'}", steps=1, batch_size=4,
+                         image_size=28, channels=1, log_every=0, sample_every=0, checkpoint_every=1,
+                         model_args={"width": 4})
+    Trainer(config, folder / "run", progress=False).run()
+    return folder / "run"
+
+
+def test_a_run_folder_or_checkpoint_is_a_source_sampled_by_the_sampler_passed_in(tiny_run):
+    """Metrics import no api: the caller passes gankit.api.sample_run as ``sample_run`` (gankit.fid and the CLI do)."""
+    import gankit
+    from gankit.api import sample_run
+    from gankit.pipelines import sample
+    expected = MeanPixel().submit(images_to_uint8(
+        sample(gankit.load(tiny_run), 5, None, rng=torch.Generator().manual_seed(3), batch_size=2)))[0]
+    checkpoint = next((tiny_run / "checkpoints").glob("*.pt"))
+    sampled = []
+
+    def recording_sampler(path, num, **options):
+        sampled.append((Path(path), num, options["seed"]))
+        return sample_run(path, num, **options)
+
+    for source in (tiny_run, checkpoint):
+        features = sources.source_features(str(source), MeanPixel(), num=5, batch_size=2, seed=3,
+                                           sample_run=recording_sampler)
+        torch.testing.assert_close(features.features, expected)
+        assert features.origin == f"{source} (5 samples)"
+    assert sampled == [(tiny_run, 5, 3), (checkpoint, 5, 3)]
+    stats = sources.source_stats(str(tiny_run), MeanPixel, num=5, seed=3, sample_run=sample_run)
+    assert stats.n == 5
+    with pytest.raises(GankitError, match="is a gankit run; .*sample_run=gankit.api.sample_run"):
+        sources.source_features(str(tiny_run), MeanPixel(), num=5)
+
+
+@needs_classifier
+def test_gankit_fid_and_the_cli_measure_a_run_folder(tiny_run, capsys):
+    import gankit
+    folder = tiny_run.parent / "images"
+    options = dict(num=8, backend="mnist-classifier", batch_size=4)
+    result = gankit.fid(tiny_run, folder, **options)
+    assert (result["n_a"], result["n_b"]) == (8, 8) and result["fid"] > 0
+    assert main(["fid", str(tiny_run), str(folder), "--num", "8", "--backend", "mnist-classifier", "--batch-size",
+                 "4", "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
+    for command in (["kid", "--subsets", "2", "--subset-size", "4"], ["pr"]):
+        assert main([command[0], str(folder), str(tiny_run), *command[1:], "--num", "8", "--backend",
+                     "mnist-classifier", "--json", "--quiet"]) == 0
+        capsys.readouterr()

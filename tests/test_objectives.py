@@ -137,17 +137,17 @@ def test_every_objective_builds_with_paper_hparams_and_gives_finite_scalars(name
     assert objective.name == name and objective.paper
     for key in ("optimizer", "lr_g", "lr_d", "betas", "n_critic", "clip"):
         assert key in objective.hparams
-    generator = torch.Generator().manual_seed(0)
-    real_samples, fake_samples = torch.randn(6, 2, generator=generator), torch.randn(6, 2, generator=generator)
+    rng = torch.Generator().manual_seed(0)
+    real_samples, fake_samples = torch.randn(6, 2, generator=rng), torch.randn(6, 2, generator=rng)
     if objective.output == "energy":
-        real = EnergyOutput(torch.rand(6, generator=generator), torch.randn(6, 3, generator=generator))
-        fake = EnergyOutput(torch.rand(6, generator=generator), torch.randn(6, 3, generator=generator))
+        real = EnergyOutput(torch.rand(6, generator=rng), torch.randn(6, 3, generator=rng))
+        fake = EnergyOutput(torch.rand(6, generator=rng), torch.randn(6, 3, generator=rng))
     else:
         real, fake = TinyCritic()(real_samples), TinyCritic()(fake_samples)
     extra = {"k": objective.hparams["k_init"]} if name == "began" else {}
     losses = [objective.discriminator_loss(real, fake, **extra), objective.generator_loss(fake, real)]
     if objective.penalty is not None:
-        losses.append(objective.penalty(TinyCritic(), real_samples, fake_samples, generator))
+        losses.append(objective.penalty(TinyCritic(), real_samples, fake_samples, rng))
     for loss in losses:
         assert loss.dim() == 0 and torch.isfinite(loss)
 
@@ -236,15 +236,15 @@ def test_discriminator_training_on_each_objective_separates_real_from_fake(name)
     energy = objective.output == "energy"
     critic = TinyAutoencoder(objective.hparams["energy_norm"]) if energy else TinyCritic()
     check_compatible(objective, critic)
-    generator = torch.Generator().manual_seed(1)
-    real = 1.0 + 0.1 * torch.randn(32, 2, generator=generator)
-    fake = -1.0 + 0.1 * torch.randn(32, 2, generator=generator)
+    rng = torch.Generator().manual_seed(1)
+    real = 1.0 + 0.1 * torch.randn(32, 2, generator=rng)
+    fake = -1.0 + 0.1 * torch.randn(32, 2, generator=rng)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-2)
     extra = {"k": 0.5} if name == "began" else {}
     for _ in range(200):
         loss = objective.discriminator_loss(critic(real), critic(fake), **extra)
         if objective.penalty is not None:
-            loss = loss + objective.penalty(critic, real, fake, generator)
+            loss = loss + objective.penalty(critic, real, fake, rng)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

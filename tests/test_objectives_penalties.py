@@ -26,9 +26,9 @@ class QuadraticCritic(torch.nn.Module):
 
 def test_gradient_penalty_on_a_linear_critic_is_constant():
     # ‖w‖ = ‖(3, 4)‖ = 5 at every interpolate → (5 − 1)² = 16
-    generator = torch.Generator().manual_seed(1)
-    real, fake = torch.randn(5, 2, generator=generator), torch.randn(5, 2, generator=generator)
-    penalty = gradient_penalty(LinearCritic([3.0, 4.0]), real, fake, generator)
+    rng = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(5, 2, generator=rng), torch.randn(5, 2, generator=rng)
+    penalty = gradient_penalty(LinearCritic([3.0, 4.0]), real, fake, rng)
     assert penalty.item() == pytest.approx(16.0, rel=1e-6)
 
 

@@ -147,42 +147,46 @@ def test_registered_regularizers_and_their_weighted_terms():
     critic, images = Critic(), torch.randn(4, 1, 3, 3)
     r1 = REGULARIZERS.build("r1")                                 # γ = 10 → weight γ/2 = 5
     assert r1.applies_to == "discriminator" and r1.weight == 5.0 and r1.paper
-    assert r1.term("discriminator", 0, critic, images, images).item() == pytest.approx(5 * 9)
-    assert r1.term("generator", 0, critic, images, images) is None
-    lazy = build_regularizer("r1", gamma=2.0, lazy_interval=4)      # every 4th step with weight 1·4
-    terms = [lazy.term("discriminator", step, critic, images, None) for step in range(6)]
-    assert [term is not None for term in terms] == [True, False, False, False, True, False]
-    assert terms[0].item() == pytest.approx(4 * 1.0 * 9)
+    assert r1.weighted("discriminator", critic, images, images).item() == pytest.approx(5 * 9)
+    assert r1.applies("discriminator") and not r1.applies("generator") and r1.interval == 1
+    # lazy: the recipe runs it every 4th step and multiplies weighted() by interval (StyleGAN2 Sec. 3.1);
+    # weighted() itself is weight 1 · ‖∇D‖² = 9, without the ×4
+    lazy = build_regularizer("r1", gamma=2.0, lazy_interval=4)
+    assert lazy.interval == 4 and lazy.weight == 1.0
+    assert lazy.weighted("discriminator", critic, images, None).item() == pytest.approx(1.0 * 9)
     r2 = build_regularizer("r2", gamma=4.0)
-    assert r2.term("discriminator", 3, critic, None, images).item() == pytest.approx(2 * 9)
+    assert r2.weighted("discriminator", critic, None, images).item() == pytest.approx(2 * 9)
+    with pytest.raises(ValueError, match="role must be one of"):
+        r2.applies("critic")
 
 
 def test_rotation_regularizer_weights_each_player():
     rotation, critic = REGULARIZERS.build("rotation"), Critic()
     images = hot_corner_images(2)
     # zero head → log 4 per role; β = 1 on D (real images), α = 0.2 on G (fake images)
-    assert rotation.term("discriminator", 0, critic, images, None).item() == pytest.approx(math.log(4))
-    assert rotation.term("generator", 0, critic, None, images).item() == pytest.approx(0.2 * math.log(4))
+    assert rotation.applies("discriminator") and rotation.applies("generator")
+    assert rotation.weighted("discriminator", critic, images, None).item() == pytest.approx(math.log(4))
+    assert rotation.weighted("generator", critic, None, images).item() == pytest.approx(0.2 * math.log(4))
     with pytest.raises(GankitError, match="rotation head"):
-        rotation.term("discriminator", 0, Critic(with_rotation_head=False), images, None)
+        rotation.weighted("discriminator", Critic(with_rotation_head=False), images, None)
 
 
 def test_cr_and_ortho_regularizers():
     cr = REGULARIZERS.build("cr")
     constant = torch.full((2, 1, 3, 3), 0.5)                      # any flip/shift of a constant image is itself
-    assert cr.weight == 10.0 and cr.term("discriminator", 0, Critic(), constant, None).item() == 0.0
+    assert cr.weight == 10.0 and cr.weighted("discriminator", Critic(), constant, None).item() == 0.0
     generator_net = torch.nn.Linear(2, 2, bias=False)
     with torch.no_grad():
         generator_net.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))  # off-diagonal Gram ‖·‖² = 2
     ortho = REGULARIZERS.build("ortho")
-    assert ortho.applies_to == "generator" and ortho.term("discriminator", 0, Critic(), None, None) is None
-    term = ortho.term("generator", 0, Critic(), None, None, generator_net=generator_net)
+    assert ortho.applies_to == "generator" and ortho.applies("generator") and not ortho.applies("discriminator")
+    term = ortho.weighted("generator", Critic(), None, None, None, generator_net=generator_net)
     assert term.item() == pytest.approx(1e-4 * 2)
     with pytest.raises(GankitError, match="generator_net"):
-        ortho.term("generator", 0, Critic(), None, None)
+        ortho.weighted("generator", Critic(), None, None)
     both = build_regularizer("ortho", applies_to="both", weight=1.0)
     # Critic's only ≥2-D weight is a 1×9 row: a single filter has no off-diagonal Gram entries → 0
-    assert both.term("discriminator", 0, Critic(), None, None).item() == 0.0
+    assert both.applies("discriminator") and both.weighted("discriminator", Critic(), None, None).item() == 0.0
 
 
 def test_regularizer_user_errors_are_one_line():
@@ -202,18 +206,25 @@ def test_regularizer_user_errors_are_one_line():
         check_regularizer(REGULARIZERS.build("rotation"), Critic(with_rotation_head=False), (1, 3, 3))
 
 
-def test_recipe_shortcut_call_uses_the_gan_networks_without_schedule():
-    class TinyGAN:
-        discriminator = Critic()
-        generator = torch.nn.Linear(2, 2, bias=False)
-
+def test_weighted_takes_the_recipes_positional_arguments():
+    """Recipes call ``weighted(role, discriminator, real_samples, fake_samples, rng, generator_net=...)``
+    positionally; ``rng`` (a torch.Generator) reaches the term's random draws."""
+    critic, images = Critic(), torch.randn(3, 1, 3, 3)
+    generator_net = torch.nn.Linear(2, 2, bias=False)
     with torch.no_grad():
-        TinyGAN.generator.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))   # off-diagonal Gram ‖·‖² = 2
-    images = torch.randn(3, 1, 3, 3)
+        generator_net.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))   # off-diagonal Gram ‖·‖² = 2
     lazy_r1 = build_regularizer("r1", lazy_interval=8)
-    # weight γ/2 = 5 times ‖∇D‖² = 9, with no ×8: the caller owns the lazy schedule
-    assert lazy_r1(TinyGAN(), "discriminator", images, None).item() == pytest.approx(45.0)
-    assert REGULARIZERS.build("ortho")(TinyGAN(), "generator", None, images).item() == pytest.approx(2e-4)
+    # weight γ/2 = 5 times ‖∇D‖² = 9, with no ×8: the recipe owns the lazy schedule and factor
+    rng = torch.Generator().manual_seed(0)
+    assert lazy_r1.weighted("discriminator", critic, images, None, rng, generator_net=generator_net).item() == \
+        pytest.approx(45.0)
+    ortho = REGULARIZERS.build("ortho")
+    assert ortho.weighted("generator", critic, None, images, rng, generator_net=generator_net).item() == \
+        pytest.approx(2e-4)
+    cr = REGULARIZERS.build("cr")
+    first, second = (cr.weighted("discriminator", critic, images, None, torch.Generator().manual_seed(seed))
+                     for seed in (1, 1))
+    assert torch.equal(first, second)
 
 
 @pytest.mark.parametrize("spec,message", [

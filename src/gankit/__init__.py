@@ -6,11 +6,10 @@
     >>> gankit.fid("samples/", "fashion-mnist@test", num=10000)    # as `gankit fid A B --json` prints it
 """
 from . import data, objectives, recipes, metrics  # noqa: F401  (importing registers models, data, ...)
-from .api import (create, evaluate, list_datasets, list_metrics, list_models, list_objectives,
+from .api import (create, evaluate, fid, list_datasets, list_metrics, list_models, list_objectives,
                   list_regularizers, load, train)
 from .config import TrainConfig
 from .errors import GankitError
-from .metrics.compare import fid
 
 __version__ = "0.1.0"
 __all__ = ["create", "train", "load", "evaluate", "list_models", "list_datasets", "list_objectives",

@@ -4,10 +4,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import torch
+
 from .config import TrainConfig, check_seed, load_config
 from .errors import GankitError
+from .pipelines import sample
 from .recipes.base import GAN
 from .recipes.factory import create
+from .metrics import compare
 from .metrics.sources import check_counts
 from .registry import DATASETS, METRICS, MODELS, OBJECTIVES, REGULARIZERS
 from .runtime import resolve_device
@@ -63,6 +67,20 @@ def load(run: str | Path, checkpoint: str | Path | None = None, device: str | No
     gan.config = TrainConfig.from_dict(payload["config"])
     gan.step = int(payload["step"])
     return gan.to(device).eval()
+
+
+def sample_run(path: str | Path, num: int, *, seed: int = 0, batch_size: int = 100, device: str = "cpu"):
+    """``num`` images (float, [-1, 1], CPU) of a run folder's or checkpoint's EMA generator, seeded: how the
+    metrics measure a run source (they are handed this function; metrics import no api)."""
+    path = Path(path)
+    gan = load(path.parent if path.is_file() else path, checkpoint=path if path.is_file() else None, device=device)
+    return sample(gan, num, None, rng=torch.Generator().manual_seed(seed), batch_size=batch_size).cpu()
+
+
+def fid(source_a, source_b, **options) -> dict:
+    """FID between two sources, as `gankit fid A B --json` prints it: :func:`gankit.metrics.compare.fid`
+    (same options) with run folders and checkpoints among the sources sampled by :func:`sample_run`."""
+    return compare.fid(source_a, source_b, sample_run=sample_run, **options)
 
 
 def run_config(run: str | Path) -> TrainConfig:

@@ -14,6 +14,8 @@ import numpy as np
 
 from .errors import GankitError
 
+LR_DECAYS = ("constant", "linear")     # learning-rate schedules (gankit.schedule.Schedule.lr_factor)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -53,6 +55,8 @@ class TrainConfig:
         self.normalize_collections()
         self.check_numbers()
         self.check_collections()
+        check_hparams(vars(self))
+        check_hparams(self.model_args)          # builder options may set clip, eps, weight_decay, ... too
 
     def normalize_collections(self) -> None:
         """JSON/TOML lists become tuples; a regularizer given as one string is one spec, as with ``--reg``
@@ -69,21 +73,15 @@ class TrainConfig:
 
     def check_numbers(self) -> None:
         at_least = {"steps": 1, "batch_size": 1, "keep_checkpoints": 1, "eval_num": 2, "log_every": 0,
-                    "sample_every": 0, "checkpoint_every": 0, "eval_every": 0, "n_critic": 1, "image_size": 1,
+                    "sample_every": 0, "checkpoint_every": 0, "eval_every": 0, "image_size": 1,
                     "channels": 1, "labels_per_class": 1, "data_workers": 0}
         for key, minimum in at_least.items():
             value = getattr(self, key)
             if value is not None and (not is_integer(value) or value < minimum):
                 raise GankitError(f"{key} must be an integer >= {minimum}, got {value!r}")
-        for key in ("lr_g", "lr_d"):
-            value = getattr(self, key)
-            if value is not None and not is_positive_number(value):
-                raise GankitError(f"{key} must be a positive learning rate, got {value!r}")
         check_seed(self.seed)
         if not (is_number(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise GankitError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.betas is not None and not (isinstance(self.betas, tuple) and are_adam_betas(self.betas)):
-            raise GankitError(f"betas must be two numbers in [0, 1), e.g. --set betas=[0.5,0.999], got {self.betas!r}")
 
     def check_collections(self) -> None:
         """Names are strings, regularizers a list of spec strings, model_args a mapping of builder options."""
@@ -145,6 +143,39 @@ def is_positive_number(value: Any) -> bool:
 def are_adam_betas(betas: Any) -> bool:
     """Two numbers in [0, 1): Adam's (β1, β2)."""
     return len(tuple(betas)) == 2 and all(is_number(beta) and 0 <= beta < 1 for beta in betas)
+
+
+OPTIMIZERS = ("adam", "rmsprop")        # what GAN.make_optimizers builds
+
+
+def check_hparams(values: dict) -> None:
+    """One-line errors for training hyperparameters no optimiser can use (torch accepts some and trains
+    nothing: a zero learning rate, a negative clip that maps every weight to the same value).
+
+    Checks those of ``lr_g``, ``lr_d``, ``eps``, ``clip``, ``weight_decay``, ``betas``, ``n_critic``,
+    ``optimizer`` and the schedule's ``ema_kimg``, ``ema_rampup``, ``ema_start``, ``lr_decay`` that ``values`` holds and that are not None (None: unset, the recipe's or objective's
+    value applies; ``betas=None`` is Adam's default, ``clip=None`` no clipping); other keys are ignored.
+    TrainConfig, GAN (its merged ``hparams``) and the objectives' catalog all call it.
+    """
+    given = {key: value for key, value in values.items() if value is not None}
+    positive = [key for key in ("lr_g", "lr_d", "eps", "clip") if key in given and not is_positive_number(given[key])]
+    if positive:
+        raise GankitError(" and ".join(f"{key} must be a positive number, got {given[key]!r}" for key in positive))
+    if "weight_decay" in given and not (is_number(given["weight_decay"]) and 0 <= given["weight_decay"] < float("inf")):
+        raise GankitError(f"weight_decay must be a number >= 0, got {given['weight_decay']!r}")
+    if "betas" in given and not (isinstance(given["betas"], (tuple, list)) and are_adam_betas(given["betas"])):
+        raise GankitError(f"betas must be two numbers in [0, 1), e.g. [0.5, 0.999], got {given['betas']!r}")
+    if "n_critic" in given and not (is_integer(given["n_critic"]) and given["n_critic"] >= 1):
+        raise GankitError(f"n_critic must be an integer >= 1, got {given['n_critic']!r}")
+    if "optimizer" in given and given["optimizer"] not in OPTIMIZERS:
+        raise GankitError(f"unknown optimizer '{given['optimizer']}'; use 'adam' or 'rmsprop'")
+    for key in ("ema_kimg", "ema_rampup"):
+        if key in given and not is_positive_number(given[key]):
+            raise GankitError(f"{key} must be a positive number (or unset), got {given[key]!r}")
+    if "ema_start" in given and not (is_integer(given["ema_start"]) and given["ema_start"] >= 0):
+        raise GankitError(f"ema_start must be a step number >= 0, got {given['ema_start']!r}")
+    if "lr_decay" in given and given["lr_decay"] not in LR_DECAYS:
+        raise GankitError(f"lr_decay must be one of {', '.join(LR_DECAYS)}, got {given['lr_decay']!r}")
 
 
 def regularizer_specs(specs) -> tuple:

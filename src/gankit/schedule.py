@@ -16,9 +16,8 @@ from typing import Optional
 
 import torch
 
+from .config import LR_DECAYS
 from .errors import GankitError
-
-LR_DECAYS = ("constant", "linear")
 
 
 @dataclass(frozen=True)

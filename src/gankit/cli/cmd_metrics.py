@@ -111,13 +111,19 @@ def _known_count(args, source: str) -> int | None:
     return args.num
 
 
+def _source_options(args) -> dict:
+    """The options every source takes; a run folder or checkpoint is sampled by gankit.api.sample_run."""
+    from ..api import sample_run
+    return dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed,
+                sample_run=sample_run)
+
+
 def _features(args, source: str, extractors: LazyExtractor):
-    return source_features(source, extractors(), num=args.num, batch_size=args.batch_size,
-                           progress=not args.quiet, seed=args.seed)
+    return source_features(source, extractors(), **_source_options(args))
 
 
 def run_fid(args) -> int:
-    options = dict(num=args.num, batch_size=args.batch_size, progress=not args.quiet, seed=args.seed)
+    options = _source_options(args)
     if args.save_stats:                        # before any feature pass
         if not is_stats_file(args.save_stats):
             raise GankitError(f"--save-stats {args.save_stats}: name the file FILE.npz (pytorch-fid's format), "

@@ -4,7 +4,8 @@
     {'fid': ..., 'protocol': 'tf-inception-pool3-2048', 'n_a': 10000, 'n_b': 10000}
 
 A source is a folder of images, a ``.npz`` of statistics, a dataset name (``NAME`` or ``NAME@test``;
-its first ``num`` images) or a run folder/checkpoint (``num`` generated samples).
+its first ``num`` images) or a run folder/checkpoint (``num`` generated samples; ``sample_run``, which
+``gankit.fid`` sets to ``gankit.load``, loads it).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ..errors import GankitError
 from ..runtime import resolve_device
 from .features import FeatureExtractor, make_extractor
 from .fid import fid_from_stats
-from .sources import check_source, for_each_source, source_stats
+from .sources import RunSampler, check_source, for_each_source, source_stats
 
 
 def same_file(first, second) -> bool:
@@ -42,11 +43,11 @@ class LazyExtractor:
 
 def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = "inception",
         protocol: str = "tf-inception", device=None, batch_size: int = 50, weights=None, seed: int = 0,
-        progress: bool = False, save_stats_a: str | Path | None = None) -> dict:
+        progress: bool = False, save_stats_a: str | Path | None = None, sample_run: RunSampler | None = None) -> dict:
     """``{"fid", "protocol", "n_a", "n_b"}`` as `gankit fid --json` prints it; ``save_stats_a`` also
-    writes the first source's statistics (pytorch-fid's npz layout)."""
+    writes the first source's statistics (pytorch-fid's npz layout); ``sample_run`` samples a run source."""
     extractor = LazyExtractor(backend, protocol, device, weights)
-    options = dict(num=num, batch_size=batch_size, progress=progress, seed=seed)
+    options = dict(num=num, batch_size=batch_size, progress=progress, seed=seed, sample_run=sample_run)
     for source in (source_a, source_b):                  # both, before either one's feature pass
         check_source(str(source), num=num)
     if save_stats_a and any(same_file(save_stats_a, source) for source in (source_a, source_b)):

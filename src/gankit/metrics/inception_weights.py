@@ -243,11 +243,11 @@ def random_inception(seed: int = 0) -> TFInceptionV3:
     without network, e.g. for the speed benchmark on a lent GPU, which depends only on the architecture)
     and where two devices or two tools are compared on the same weights.
     """
-    generator = torch.Generator().manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed)
     model = TFInceptionV3()
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, BasicConv2d):
                 weight = module.conv.weight
-                weight.copy_(torch.randn(weight.shape, generator=generator) * (2 / weight[0].numel()) ** 0.5)
+                weight.copy_(torch.randn(weight.shape, generator=rng) * (2 / weight[0].numel()) ** 0.5)
     return model.eval().requires_grad_(False)

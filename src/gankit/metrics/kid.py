@@ -57,11 +57,11 @@ def kernel_inception_distance(real_features, fake_features, num_subsets: int = 1
                       "sets, so KID has no spread to report (kid_std is null); give more samples per side than "
                       "the subset size (1000 in papers; `gankit kid --subset-size`)", stacklevel=2)
         return {"kid": mmd2_unbiased(real, fake), "kid_std": None, "subset_size": size, "num_subsets": 1}
-    generator = torch.Generator().manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed)
     values = []
     for _ in range(num_subsets):
-        real_index = torch.randperm(real.shape[0], generator=generator)[:size]
-        fake_index = torch.randperm(fake.shape[0], generator=generator)[:size]
+        real_index = torch.randperm(real.shape[0], generator=rng)[:size]
+        fake_index = torch.randperm(fake.shape[0], generator=rng)[:size]
         values.append(mmd2_unbiased(real[real_index], fake[fake_index]))
     scores = torch.tensor(values, dtype=torch.float64)
     return {"kid": float(scores.mean()), "kid_std": float(scores.std(unbiased=False)),

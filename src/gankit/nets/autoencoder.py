@@ -14,11 +14,38 @@ objective's: 'l2' (EBGAN's squared error) or 'l1' (BEGAN's |v − D(v)|, η = 1)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
 from torch import nn
 
-from ..objectives.autoencoder import EnergyOutput, reconstruction_energy
+from ..errors import GankitError
 from .blocks import Reshape, maybe_spectral_norm
 from .dcgan import resolution_plan
+
+
+@dataclass(frozen=True)
+class EnergyOutput:
+    """What an autoencoder discriminator returns: per-sample energies (N,) and encoder codes (N, ...).
+    The energy objectives (:mod:`gankit.objectives.autoencoder`) read it; defined here, with the networks,
+    so that nets import nothing from the layers above them."""
+    energy: torch.Tensor
+    embedding: Optional[torch.Tensor] = None
+
+
+def reconstruction_energy(samples: torch.Tensor, reconstructions: torch.Tensor, norm: str = "l2") -> torch.Tensor:
+    """Per-sample reconstruction error, averaged over all non-batch dims: (N,).
+
+    ``norm="l2"``: mean squared error (Zhao et al. 2016, Sec. 2.3, D(x) = ‖Dec(Enc(x)) − x‖);
+    ``norm="l1"``: mean absolute error (Berthelot et al. 2017, Eq. 1, L(v) = |v − D(v)|^η with η = 1).
+    """
+    difference = (samples - reconstructions).flatten(1)
+    if norm == "l2":
+        return difference.pow(2).mean(dim=1)
+    if norm == "l1":
+        return difference.abs().mean(dim=1)
+    raise GankitError(f"unknown reconstruction norm '{norm}'; use 'l1' or 'l2'")
 
 
 def mlp(sizes: list[int], spectral_norm: bool) -> nn.Sequential:

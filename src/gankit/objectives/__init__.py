@@ -8,7 +8,8 @@ nonsaturating, minimax, lsgan, wgan, wgan-gp, dragan, hinge (logit discriminator
   where ``*_out`` is what the discriminator returned: logits for 'logits' objectives, an
   :class:`EnergyOutput` for 'energy' ones. BEGAN's discriminator loss also takes the keyword ``k=k_t``.
 - ``objective.penalty`` (wgan-gp, dragan; else None): ``penalty(discriminator, real_samples, fake_samples,
-  generator) -> scalar``, already weighted; add it to the discriminator loss.
+  rng) -> scalar``, already weighted; add it to the discriminator loss. ``rng`` is the run's
+  ``torch.Generator`` (randomness, not the G network).
 - ``objective.hparams``: optimizer, lr_g, lr_d, betas, n_critic, clip (clip the critic's parameters with
   :func:`clip_parameters_` after each of its steps when not None), and objective-specific values
   (BEGAN: gamma, lambda_k, k_init; EBGAN/BEGAN: energy_norm for :func:`reconstruction_energy`).
@@ -18,7 +19,9 @@ nonsaturating, minimax, lsgan, wgan, wgan-gp, dragan, hinge (logit discriminator
   ``output_kind = "logits" | "energy" | "probability"`` (see :mod:`.compat`).
 
 Regularizers (``REGULARIZERS``; :func:`build_regularizer`): r1, r2 (with ``lazy_interval``), cr, ortho,
-rotation; each is a :class:`Regularizer` whose ``term(role, step, ...)`` gives the weighted loss term.
+rotation; each is a :class:`Regularizer`: ``applies(role)`` says whose loss it joins and
+``weighted(role, discriminator, real_samples, fake_samples, rng, generator_net=...)`` gives the weighted
+term (lazy ones, ``interval`` k > 1, are scheduled by the recipe: see :mod:`.regularizers`).
 
 Two more techniques of the issue need no code here:
 

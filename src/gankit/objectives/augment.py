@@ -1,7 +1,7 @@
 """Regularizers built on image transformations: consistency regularization (CR) and SS-GAN rotations.
 
 Both need image batches (N, C, H, W); rotation also needs square images. All randomness comes from
-the given ``torch.Generator`` so a seeded run is reproducible.
+the given ``rng`` (a ``torch.Generator``) so a seeded run is reproducible.
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ def _require_images(samples: torch.Tensor, what: str) -> None:
                           f"use it with an image dataset")
 
 
-def _random_integers(low: int, high: int, count: int, generator: Optional[torch.Generator], device):
-    return draws.randint(high + 1 - low, (count,), generator, device) + low
+def _random_integers(low: int, high: int, count: int, rng: Optional[torch.Generator], device):
+    return draws.randint(high + 1 - low, (count,), rng, device) + low
 
 
-def flip_and_translate(images: torch.Tensor, generator: Optional[torch.Generator] = None,
+def flip_and_translate(images: torch.Tensor, rng: Optional[torch.Generator] = None,
                        max_shift_fraction: float = 0.125) -> torch.Tensor:
     """CR's stated augmentation T (Zhang et al. 2020, Sec. 3: "flipping horizontally and shifting by a few pixels").
 
@@ -35,15 +35,15 @@ def flip_and_translate(images: torch.Tensor, generator: Optional[torch.Generator
     """
     _require_images(images, "the flip-and-translate augmentation")
     count, _, height, width = images.shape
-    flip = uniform_like(images, (count, 1, 1, 1), generator) < 0.5
+    flip = uniform_like(images, (count, 1, 1, 1), rng) < 0.5
     flipped = torch.where(flip, images.flip(3), images)
     shift_y = min(int(height * max_shift_fraction), height - 1)
     shift_x = min(int(width * max_shift_fraction), width - 1)
     if shift_y == 0 and shift_x == 0:
         return flipped
     padded = F.pad(flipped, (shift_x, shift_x, shift_y, shift_y), mode="reflect")
-    offset_y = _random_integers(-shift_y, shift_y, count, generator, images.device)
-    offset_x = _random_integers(-shift_x, shift_x, count, generator, images.device)
+    offset_y = _random_integers(-shift_y, shift_y, count, rng, images.device)
+    offset_x = _random_integers(-shift_x, shift_x, count, rng, images.device)
     rows = torch.arange(height, device=images.device)[None, :] + shift_y + offset_y[:, None]   # (N, H)
     cols = torch.arange(width, device=images.device)[None, :] + shift_x + offset_x[:, None]    # (N, W)
     batch = torch.arange(count, device=images.device)[:, None, None]
@@ -51,12 +51,12 @@ def flip_and_translate(images: torch.Tensor, generator: Optional[torch.Generator
     return shifted.permute(0, 3, 1, 2).contiguous()
 
 
-def consistency_penalty(discriminator, real_samples: torch.Tensor, generator: Optional[torch.Generator] = None,
+def consistency_penalty(discriminator, real_samples: torch.Tensor, rng: Optional[torch.Generator] = None,
                         augment: Callable = flip_and_translate):
     """Zhang et al. 2020 (CR-GAN), Alg. 1: E_x[‖D(x) − D(T(x))‖²] on real samples, without its λ."""
     real = real_samples.detach()
     scores = discriminator_scores(discriminator(real))
-    augmented_scores = discriminator_scores(discriminator(augment(real, generator)))
+    augmented_scores = discriminator_scores(discriminator(augment(real, rng)))
     return (scores - augmented_scores).pow(2).mean()
 
 

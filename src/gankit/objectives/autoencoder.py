@@ -14,20 +14,17 @@ Low energy means "looks real". BEGAN's equilibrium variable k_t is state kept by
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Union
 
 import torch
 import torch.nn.functional as F
 
 from ..errors import GankitError
+from ..nets.autoencoder import EnergyOutput, reconstruction_energy   # the networks' output contract
 
-
-@dataclass(frozen=True)
-class EnergyOutput:
-    """What an autoencoder discriminator returns: per-sample energies (N,) and encoder codes (N, ...)."""
-    energy: torch.Tensor
-    embedding: Optional[torch.Tensor] = None
+__all__ = ["EnergyOutput", "EnergyLike", "energies", "reconstruction_energy", "pulling_away_term",
+           "ebgan_discriminator_loss", "ebgan_generator_loss", "began_discriminator_loss", "began_generator_loss",
+           "began_update"]
 
 
 EnergyLike = Union[EnergyOutput, torch.Tensor]
@@ -36,20 +33,6 @@ EnergyLike = Union[EnergyOutput, torch.Tensor]
 def energies(output: EnergyLike) -> torch.Tensor:
     """The (N,) energies of a discriminator output (an EnergyOutput or a bare tensor)."""
     return output.energy if isinstance(output, EnergyOutput) else output
-
-
-def reconstruction_energy(samples: torch.Tensor, reconstructions: torch.Tensor, norm: str = "l2") -> torch.Tensor:
-    """Per-sample reconstruction error, averaged over all non-batch dims: (N,).
-
-    ``norm="l2"``: mean squared error (Zhao et al. 2016, Sec. 2.3, D(x) = ‖Dec(Enc(x)) − x‖);
-    ``norm="l1"``: mean absolute error (Berthelot et al. 2017, Eq. 1, L(v) = |v − D(v)|^η with η = 1).
-    """
-    difference = (samples - reconstructions).flatten(1)
-    if norm == "l2":
-        return difference.pow(2).mean(dim=1)
-    if norm == "l1":
-        return difference.abs().mean(dim=1)
-    raise GankitError(f"unknown reconstruction norm '{norm}'; use 'l1' or 'l2'")
 
 
 def pulling_away_term(embeddings: torch.Tensor) -> torch.Tensor:

@@ -21,8 +21,8 @@ GeneratorLoss = Callable[[torch.Tensor, Optional[torch.Tensor]], torch.Tensor]
 class Objective:
     """An adversarial objective.
 
-    ``penalty``: optional callable ``(discriminator, real_samples, fake_samples, generator) -> scalar``
-    already multiplied by its weight (e.g. WGAN-GP's λ·GP); ``generator`` is a torch.Generator for
+    ``penalty``: optional callable ``(discriminator, real_samples, fake_samples, rng) -> scalar``
+    already multiplied by its weight (e.g. WGAN-GP's λ·GP); ``rng`` is a torch.Generator (or None) for
     the random interpolation/perturbation so runs stay reproducible.
     ``hparams``: the paper's training settings, applied by the recipe unless the user overrides them:
     optimizer ('adam'|'rmsprop'), lr_g, lr_d, betas, n_critic, clip (weight clipping bound) ...

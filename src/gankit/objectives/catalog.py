@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
+from ..config import check_hparams
 from ..errors import GankitError
 from ..registry import register_objective
 from .autoencoder import (began_discriminator_loss, began_generator_loss, ebgan_discriminator_loss,
@@ -27,13 +28,13 @@ DCGAN_ADAM = {"optimizer": "adam", "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.
 
 @dataclass(frozen=True)
 class WeightedPenalty:
-    """An Objective penalty: ``weight · fn(discriminator, real_samples, fake_samples, generator, **options)``."""
+    """An Objective penalty: ``weight · fn(discriminator, real_samples, fake_samples, rng, **options)``."""
     fn: Callable
     weight: float
     options: dict = field(default_factory=dict)
 
-    def __call__(self, discriminator, real_samples, fake_samples, generator=None):
-        return self.weight * self.fn(discriminator, real_samples, fake_samples, generator, **self.options)
+    def __call__(self, discriminator, real_samples, fake_samples, rng=None):
+        return self.weight * self.fn(discriminator, real_samples, fake_samples, rng, **self.options)
 
 
 def configure(name: str, defaults: dict, overrides: dict) -> dict:
@@ -43,8 +44,10 @@ def configure(name: str, defaults: dict, overrides: dict) -> dict:
         raise GankitError(f"objective '{name}' has no hyperparameter {', '.join(map(repr, unknown))}; "
                           f"valid: {', '.join(sorted(defaults))}")
     hparams = {**defaults, **overrides}
-    if int(hparams["n_critic"]) < 1:
-        raise GankitError(f"objective '{name}': n_critic must be >= 1, got {hparams['n_critic']}")
+    try:
+        check_hparams(hparams)
+    except GankitError as error:
+        raise GankitError(f"objective '{name}': {error}") from None
     return hparams
 
 

@@ -4,7 +4,8 @@ All return the UNWEIGHTED term; the caller multiplies by λ/γ/β (an Objective'
 Regularizer do that for you). Gradients are taken per sample, so the discriminator must score each
 sample independently (no BatchNorm across the batch: Gulrajani et al. 2017, Sec. 4, use LayerNorm).
 The discriminator may return logits (N,)/(N, 1) or an :class:`EnergyOutput` (its energies are used).
-Random draws (interpolation weights, perturbations) come from the given ``torch.Generator`` only.
+Random draws (interpolation weights, perturbations) come from the given ``rng`` (a ``torch.Generator``,
+or None for torch's global one) only.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def discriminator_scores(outputs) -> torch.Tensor:
     return scores.reshape(scores.shape[0], -1).sum(dim=1)
 
 
-def uniform_like(reference: torch.Tensor, shape, generator: Optional[torch.Generator]) -> torch.Tensor:
-    """U[0, 1) of ``shape`` drawn from ``generator`` (on its device), moved to ``reference``'s device/dtype."""
-    return draws.rand(shape, generator, reference.device).to(dtype=reference.dtype)
+def uniform_like(reference: torch.Tensor, shape, rng: Optional[torch.Generator]) -> torch.Tensor:
+    """U[0, 1) of ``shape`` drawn from ``rng`` (on its device), moved to ``reference``'s device/dtype."""
+    return draws.rand(shape, rng, reference.device).to(dtype=reference.dtype)
 
 
 def input_gradients(discriminator, samples: torch.Tensor) -> torch.Tensor:
@@ -38,10 +39,10 @@ def input_gradients(discriminator, samples: torch.Tensor) -> torch.Tensor:
     return gradients.flatten(1)
 
 
-def interpolate(real_samples, fake_samples, generator: Optional[torch.Generator] = None):
+def interpolate(real_samples, fake_samples, rng: Optional[torch.Generator] = None):
     """Gulrajani et al. 2017, Alg. 1 line 6: x̂ = ε·x + (1 − ε)·x̃ with one ε ~ U[0, 1] per sample."""
     real, fake = real_samples.detach(), fake_samples.detach()
-    epsilon = uniform_like(real, (real.shape[0],) + (1,) * (real.dim() - 1), generator)
+    epsilon = uniform_like(real, (real.shape[0],) + (1,) * (real.dim() - 1), rng)
     return epsilon * real + (1.0 - epsilon) * fake
 
 
@@ -51,34 +52,34 @@ def unit_gradient_norm_penalty(discriminator, samples: torch.Tensor) -> torch.Te
     return (norms - 1.0).pow(2).mean()
 
 
-def gradient_penalty(discriminator, real_samples, fake_samples, generator: Optional[torch.Generator] = None):
+def gradient_penalty(discriminator, real_samples, fake_samples, rng: Optional[torch.Generator] = None):
     """Gulrajani et al. 2017, Eq. 3 (WGAN-GP): E_x̂[(‖∇D(x̂)‖₂ − 1)²] on random real/fake interpolates."""
-    return unit_gradient_norm_penalty(discriminator, interpolate(real_samples, fake_samples, generator))
+    return unit_gradient_norm_penalty(discriminator, interpolate(real_samples, fake_samples, rng))
 
 
-def dragan_perturb(real_samples, generator: Optional[torch.Generator] = None, scale: float = 0.5):
+def dragan_perturb(real_samples, rng: Optional[torch.Generator] = None, scale: float = 0.5):
     """Kodali et al. 2017's reference code (github.com/kodalinaveen3/DRAGAN, ``get_perturbed_batch``, and the
     penalty cell): x_p = x + scale·std(x)·U[0, 1) elementwise, std over the whole batch (numpy's ddof=0);
     then x̂ = x + α·(x_p − x) with one α ~ U[0, 1] per sample."""
     real = real_samples.detach()
-    noise = uniform_like(real, real.shape, generator)
+    noise = uniform_like(real, real.shape, rng)
     perturbed = real + scale * real.std(correction=0) * noise
-    alpha = uniform_like(real, (real.shape[0],) + (1,) * (real.dim() - 1), generator)
+    alpha = uniform_like(real, (real.shape[0],) + (1,) * (real.dim() - 1), rng)
     return real + alpha * (perturbed - real)
 
 
-def dragan_penalty(discriminator, real_samples, fake_samples=None, generator: Optional[torch.Generator] = None,
+def dragan_penalty(discriminator, real_samples, fake_samples=None, rng: Optional[torch.Generator] = None,
                    scale: float = 0.5):
     """Kodali et al. 2017, Eq. 9 (DRAGAN): E[(‖∇D(x̂)‖₂ − 1)²] at perturbed real samples x̂ (fakes unused)."""
-    return unit_gradient_norm_penalty(discriminator, dragan_perturb(real_samples, generator, scale))
+    return unit_gradient_norm_penalty(discriminator, dragan_perturb(real_samples, rng, scale))
 
 
-def r1_penalty(discriminator, real_samples, fake_samples=None, generator=None):
+def r1_penalty(discriminator, real_samples, fake_samples=None, rng=None):
     """Mescheder et al. 2018, Eq. 9 without its γ/2: E_x~data[‖∇D(x)‖₂²]."""
     return input_gradients(discriminator, real_samples).pow(2).sum(dim=1).mean()
 
 
-def r2_penalty(discriminator, fake_samples, generator=None):
+def r2_penalty(discriminator, fake_samples, rng=None):
     """Mescheder et al. 2018, Eq. 10 without its γ/2: E_x~G[‖∇D(x)‖₂²] on generated samples."""
     return input_gradients(discriminator, fake_samples).pow(2).sum(dim=1).mean()
 

@@ -1,19 +1,23 @@
 """Regularizers composable with any objective, registered by name in ``REGULARIZERS``.
 
-A recipe adds a regularizer to the loss of one or both players, the same way for every regularizer::
+A :class:`Regularizer` is a named, weighted extra loss term. How a recipe (``GAN.regularization`` and
+``GAN.lazy_regularizer_loss`` in :mod:`gankit.recipes.base`) uses one:
 
-    term = regularizer.term("discriminator", step, discriminator, real_samples, fake_samples, generator)
-    if term is not None:                 # None: does not apply to this player, or not due this step
-        discriminator_loss = discriminator_loss + term
+- ``regularizer.applies(role)``: whether it joins the loss of ``role`` ('discriminator' | 'generator');
+- every-step regularizers (``interval`` 1): each step the recipe adds ::
 
-``term`` is already weighted (weight, and ×interval for lazy regularization). A recipe that schedules
-lazy terms itself can call ``regularizer(gan, role, real_samples, fake_samples, generator)`` instead:
-weighted, but neither scheduled nor ×interval. ``fn`` is the raw,
-UNWEIGHTED term with the signature
-``fn(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None) -> scalar``
-where ``generator`` is the run's torch.Generator (randomness), ``role`` is the player whose loss the
-term joins ('discriminator' | 'generator') and ``generator_net`` is the generator network (only
-orthogonal regularization on the generator uses it). ``real_samples`` may be None on a generator step.
+      regularizer.weighted(role, discriminator, real_samples, fake_samples, rng, generator_net=gan.generator)
+
+  to that player's loss. ``weighted`` is ``weight_for(role) · fn(...)``: weighted, never scheduled;
+- lazy regularizers (``interval`` k > 1, e.g. ``r1:lazy_interval=16``; Karras et al. 2020, StyleGAN2
+  Sec. 3.1) get their own discriminator phase that runs every k-th step and minimises
+  ``k · weighted(...)``, so that on average the term keeps its weight.
+
+``fn`` is the raw, UNWEIGHTED term with the signature
+``fn(discriminator, real_samples, fake_samples, rng, *, role, generator_net=None) -> scalar``
+where ``rng`` is the run's ``torch.Generator`` (randomness, or None), ``role`` is the player whose loss
+the term joins and ``generator_net`` is the generator network (only orthogonal regularization on the
+generator uses it). ``real_samples`` may be None on a generator step.
 """
 from __future__ import annotations
 
@@ -36,8 +40,8 @@ APPLIES_TO = ("discriminator", "generator", "both")
 class Regularizer:
     """A named extra loss term. ``weight`` scales it in the discriminator's loss (or the generator's, when it
     applies only there); ``generator_weight``, when set, is its weight in the generator's loss.
-    ``interval`` k > 1 is lazy regularization (Karras et al. 2020, StyleGAN2 Sec. 3.1): computed every k-th
-    step with its weight multiplied by k."""
+    ``interval`` k > 1 is lazy regularization (Karras et al. 2020, StyleGAN2 Sec. 3.1): the recipe computes
+    it every k-th step with its weight multiplied by k."""
     name: str
     applies_to: str
     fn: Callable
@@ -61,49 +65,31 @@ class Regularizer:
             raise ValueError(f"role must be one of {ROLES}, got {role!r}")
         return self.applies_to in (role, "both")
 
-    def due(self, step: int) -> bool:
-        """Lazy schedule: due at steps 0, k, 2k, ... (every step when interval is 1)."""
-        return step % self.interval == 0
-
     def weight_for(self, role: str) -> float:
         if role == "generator" and self.generator_weight is not None:
             return self.generator_weight
         return self.weight
 
-    def weighted(self, role: str, discriminator, real_samples, fake_samples, generator=None, generator_net=None):
-        """``weight_for(role) · fn(...)``: the term for one step, without the lazy ×interval factor."""
-        raw = self.fn(discriminator, real_samples, fake_samples, generator, role=role, generator_net=generator_net)
+    def weighted(self, role: str, discriminator, real_samples, fake_samples, rng=None, generator_net=None):
+        """``weight_for(role) · fn(...)``: the term for one step. It neither checks :meth:`applies` nor
+        multiplies by ``interval``: the recipe does both (see the module docstring)."""
+        raw = self.fn(discriminator, real_samples, fake_samples, rng, role=role, generator_net=generator_net)
         return self.weight_for(role) * raw
 
-    def term(self, role: str, step: int, discriminator, real_samples, fake_samples, generator=None,
-             generator_net=None):
-        """The weighted term to add to ``role``'s loss at ``step`` (×interval when lazy), or None when it does
-        not apply to ``role`` or is not due at ``step``."""
-        if not self.applies(role) or not self.due(step):
-            return None
-        weighted = self.weighted(role, discriminator, real_samples, fake_samples, generator, generator_net)
-        return weighted * self.interval
 
-    def __call__(self, gan, role: str, real_samples, fake_samples, generator=None):
-        """Recipe shortcut: :meth:`weighted` with ``gan.discriminator`` and ``gan.generator`` (the networks).
-        Neither checks ``applies_to`` nor the lazy schedule nor multiplies by ``interval``: the caller does."""
-        return self.weighted(role, gan.discriminator, real_samples, fake_samples, generator,
-                             generator_net=getattr(gan, "generator", None))
-
-
-def _r1(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None):
+def _r1(discriminator, real_samples, fake_samples, rng, *, role, generator_net=None):
     return r1_penalty(discriminator, real_samples)
 
 
-def _r2(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None):
+def _r2(discriminator, real_samples, fake_samples, rng, *, role, generator_net=None):
     return r2_penalty(discriminator, fake_samples)
 
 
-def _consistency(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None):
-    return consistency_penalty(discriminator, real_samples, generator)
+def _consistency(discriminator, real_samples, fake_samples, rng, *, role, generator_net=None):
+    return consistency_penalty(discriminator, real_samples, rng)
 
 
-def _orthogonal(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None):
+def _orthogonal(discriminator, real_samples, fake_samples, rng, *, role, generator_net=None):
     network = discriminator if role == "discriminator" else generator_net
     if network is None:
         raise GankitError("regularizer 'ortho' on the generator needs the generator network: pass generator_net")
@@ -119,7 +105,7 @@ def rotation_head(discriminator) -> Callable:
     return head
 
 
-def _rotation(discriminator, real_samples, fake_samples, generator, *, role, generator_net=None):
+def _rotation(discriminator, real_samples, fake_samples, rng, *, role, generator_net=None):
     samples = real_samples if role == "discriminator" else fake_samples
     return rotation_loss(rotation_head(discriminator), samples)
 

@@ -18,9 +18,9 @@ from torch import nn
 
 from .. import draws
 from ..data.batches import samples_of
-from ..schedule import LR_DECAYS, EMASchedule, Stage, StepContext
+from ..schedule import EMASchedule, Stage, StepContext
 from ..errors import GankitError
-from ..config import are_adam_betas, is_integer, is_number, is_positive_number
+from ..config import check_hparams as check_training_hparams
 from ..objectives import check_compatible, clip_parameters_, discriminator_scores
 from ..objectives.base import Objective
 from ..objectives.regularizers import Regularizer, build_regularizer, check_regularizer
@@ -116,30 +116,9 @@ class GAN(nn.Module):
 
     # ----------------------------------------------------------------------------- construction
     def check_hparams(self) -> None:
-        """One-line errors for training options no optimiser can use (torch accepts some and trains nothing:
-        a zero learning rate, a negative clip that maps every weight to the same value)."""
-        hparams = self.hparams
-        positive = [key for key in ("lr_g", "lr_d", "eps") if not is_positive_number(hparams[key])]
-        if hparams["clip"] is not None and not is_positive_number(hparams["clip"]):
-            positive.append("clip")
-        if positive:
-            raise GankitError(" and ".join(f"{key} must be a positive number, got {hparams[key]!r}"
-                                           for key in positive))
-        if not (is_number(hparams["weight_decay"]) and 0 <= hparams["weight_decay"] < float("inf")):
-            raise GankitError(f"weight_decay must be a number >= 0, got {hparams['weight_decay']!r}")
-        betas = hparams["betas"]
-        if betas is not None and not are_adam_betas(betas):
-            raise GankitError(f"betas must be two numbers in [0, 1), e.g. (0.5, 0.999), got {betas!r}")
-        n_critic = hparams["n_critic"]
-        if not (is_integer(n_critic) and n_critic >= 1):
-            raise GankitError(f"n_critic must be an integer >= 1, got {n_critic!r}")
-        for key in ("ema_kimg", "ema_rampup"):
-            if hparams[key] is not None and not is_positive_number(hparams[key]):
-                raise GankitError(f"{key} must be a positive number (or unset), got {hparams[key]!r}")
-        if not (is_integer(hparams["ema_start"]) and hparams["ema_start"] >= 0):
-            raise GankitError(f"ema_start must be a step number >= 0, got {hparams['ema_start']!r}")
-        if hparams["lr_decay"] not in LR_DECAYS:
-            raise GankitError(f"lr_decay must be one of {', '.join(LR_DECAYS)}, got {hparams['lr_decay']!r}")
+        """One-line errors for training options no optimiser can use (gankit.config.check_hparams, the one
+        place hyperparameters are checked), and for the schedule's (EMA, lr decay)."""
+        check_training_hparams(self.hparams)
 
     def check_nonempty(self) -> None:
         """A layer with no units (``hidden=0``, ``width=0``) builds and runs in torch but cannot learn."""
