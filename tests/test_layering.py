@@ -19,7 +19,7 @@ FORBIDDEN = {
     "data": ("nets", "objectives", "recipes", "training", "metrics", "pipelines", *TOP),
     "recipes": ("training", "metrics", "pipelines", *TOP),
     "metrics": ("recipes", "training", "pipelines", *TOP),
-    "pipelines": ("training", *TOP),          # added by another branch; skipped while it does not exist
+    "pipelines": ("training", *TOP),
     "training": TOP,
     "cli": (),
 }

@@ -8,7 +8,7 @@ import torch
 
 from .config import TrainConfig, check_seed, load_config
 from .errors import GankitError
-from .pipelines import sample
+from .pipelines import run_context, sample
 from .recipes.base import GAN
 from .recipes.factory import create
 from .metrics import compare
@@ -98,4 +98,4 @@ def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, ba
     gan = load(run, device=device)
     classifier = Path(classifier_path) if classifier_path else None
     return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run),
-                        classifier_path=classifier, progress=progress)
+                        classifier_path=classifier, progress=progress, context=run_context(gan, gan.config, gan.step))

@@ -9,7 +9,7 @@ import torch
 from ..config import check_seed
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
-from ..pipelines import SamplingPipeline, traverse
+from ..pipelines import SamplingPipeline, run_context, traverse
 from ..runtime import check_output_file
 
 
@@ -66,7 +66,8 @@ def run(args):
         if not 0 <= args.class_id < gan.num_classes:
             raise GankitError(f"--class must be in 0..{gan.num_classes - 1}, got {args.class_id}")
     rng = torch.Generator().manual_seed(args.seed)
-    samples = SamplingPipeline(gan, ema=not args.raw)(args.num, class_id=args.class_id, truncation=args.truncation,
+    pipeline = SamplingPipeline(gan, ema=not args.raw, context=run_context(gan, gan.config, gan.step))
+    samples = pipeline(args.num, class_id=args.class_id, truncation=args.truncation,
                                                       rng=rng)
     save_png(render_samples(samples), args.out)
     print(f"wrote {args.num} samples of {gan.build_args['name']} (step {gan.step}) to {args.out}")

@@ -3,7 +3,7 @@ the models. A pipeline holds a GAN and composes its parts: :class:`SamplingPipel
 :func:`traverse` (InfoGAN's latent codes). Style mixing, pyramid sampling and inversion join later.
 What a model can do is declared in ``GAN.capabilities`` and checked here, never probed.
 """
-from .sampling import SamplingPipeline, sample, truncate
+from .sampling import SamplingPipeline, run_context, run_schedule, sample, truncate
 from .traversal import traverse
 
-__all__ = ["SamplingPipeline", "sample", "traverse", "truncate"]
+__all__ = ["SamplingPipeline", "run_context", "run_schedule", "sample", "traverse", "truncate"]

@@ -9,8 +9,21 @@ import torch
 from ..config import is_integer, is_number
 from ..errors import GankitError
 from ..recipes.base import GAN
+from ..schedule import Schedule, StepContext
 
 LATENT_DRAW_BLOCK = 256        # latents per draw, whatever the batch size (see SamplingPipeline.latents)
+
+
+def run_schedule(gan: GAN, config) -> Schedule:
+    """The schedule a run of ``gan`` with this TrainConfig follows (the trainer's, and sampling's)."""
+    return Schedule(gan.stages(), batch_size=config.batch_size, total_steps=config.steps,
+                    lr_decay=gan.hparams["lr_decay"])
+
+
+def run_context(gan: GAN, config, step: int) -> StepContext:
+    """Where a run stood after ``step`` steps: the context of its last step (stage, resolution, fade-in α),
+    so that a checkpoint of a staged recipe is sampled as it was being trained."""
+    return run_schedule(gan, config).context(max(step - 1, 0))
 
 
 def truncate(latent: torch.Tensor, psi: float, mean: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -14,13 +14,18 @@ from .data import load_training_data
 
 
 def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, batch_size: int = 100,
-             run_dir: Path | None = None, classifier_path: Path | None = None, progress: bool = False) -> dict:
+             run_dir: Path | None = None, classifier_path: Path | None = None, progress: bool = False,
+             context=None) -> dict:
+    """``metric`` of ``gan``'s samples; ``context``: the schedule position to sample at (staged recipes; None:
+    training finished)."""
     METRICS.entry(metric)                               # unknown name: one line listing the valid ones
     check_counts(num, batch_size)
     rng = torch.Generator().manual_seed(seed)
 
+    pipeline = SamplingPipeline(gan, context=context)
+
     def sample(n, labels=None, latent=None):
-        return SamplingPipeline(gan)(n, labels, rng=rng, latent=latent, batch_size=batch_size)
+        return pipeline(n, labels, rng=rng, latent=latent, batch_size=batch_size)
 
     def load_data(split):
         return load_training_data(config, split)

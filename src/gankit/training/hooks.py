@@ -13,7 +13,7 @@ from collections import defaultdict
 import torch
 
 from ..imaging import render_samples, save_png
-from ..pipelines import sample
+from ..pipelines import SamplingPipeline
 from ..runtime import replace_atomically
 from .tensorboard import EventWriter
 
@@ -105,7 +105,8 @@ class SampleGrid(Hook):
 
     def on_step(self, trainer, step, logs):
         if due(step, self.every, trainer):
-            samples = sample(trainer.gan, self.latent.shape[0], latent=self.latent)
+            pipeline = SamplingPipeline(trainer.gan, context=trainer.schedule.context(step - 1))
+            samples = pipeline(self.latent.shape[0], latent=self.latent)
             save_png(render_samples(samples, self.real_points), trainer.out_dir / "samples" / f"step-{step:07d}.png")
 
 
@@ -134,7 +135,8 @@ class Evaluator(Hook):
         if due(step, self.every, trainer):
             from .evaluation import evaluate
             with kept_random_state(trainer.device):     # a metric may draw (e.g. build a classifier): training
-                result = evaluate(trainer.gan, trainer.config, self.metric, self.num, run_dir=trainer.out_dir)
+                result = evaluate(trainer.gan, trainer.config, self.metric, self.num, run_dir=trainer.out_dir,
+                                  context=trainer.schedule.context(step - 1))
             logs[f"eval_{self.metric}"] = result["value"]
             logs["_force_log"] = True
 

@@ -15,12 +15,11 @@ from ..config import TrainConfig
 from ..data.base import Dataset
 from ..data.batches import make_batches, to_device
 from ..errors import GankitError, TrainingDiverged, first_line
-from ..pipelines import sample
+from ..pipelines import run_schedule, sample
 from ..recipes.base import GAN
 from ..recipes.factory import ModelBuildError, create
 from ..registry import METRICS
 from ..runtime import check_output_dir, resolve_device
-from ..schedule import Schedule
 from . import checkpoint as ckpt
 from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
@@ -95,8 +94,7 @@ class Trainer:
         except ValueError as error:                   # torch's own checks, e.g. a negative weight_decay
             raise GankitError(f"the optimizers of '{config.model}' refuse these settings: {error}; fix them "
                               "(--set model_args.KEY=VALUE, --lr-g/--lr-d)") from None
-        self.schedule = Schedule(self.gan.stages(), batch_size=config.batch_size, total_steps=config.steps,
-                                 lr_decay=self.gan.hparams["lr_decay"])
+        self.schedule = run_schedule(self.gan, config)
         self.ema = self.gan.ema_schedule(config.ema_decay)
         self.rng = torch.Generator(device="cpu").manual_seed(config.seed)   # batches and latents
         self.batches = make_batches(self.data, self.rng, config.seed, workers=config.data_workers)
