@@ -38,6 +38,10 @@ class TrainConfig:
     label: Optional[str] = None              # which of the data's labels is the class (celeba: an attribute)
     stream: Optional[bool] = None            # decode images per batch from files (None: when too big for memory)
     data_workers: int = 2                    # processes decoding streamed batches ahead of the loop
+    precision: str = "fp32"                  # fp32, bf16 or fp16 (autocast; fp16 with loss scaling, GPU only)
+    channels_last: bool = False              # NHWC weights and image batches
+    compile: bool = False                    # torch.compile G and D (in place: checkpoints unchanged)
+    sync_bn: bool = False                    # batch statistics over all torchrun processes (GPUs only)
     labels_per_class: Optional[int] = None   # semi-supervised: keep this many labels per class (rest −1)
     ema_decay: float = 0.999                 # with ramp-up min(decay, (1+t)/(10+t))
     log_every: int = 10                      # these four: 0 turns the hook off (0 checkpoints: no

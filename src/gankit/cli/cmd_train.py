@@ -12,11 +12,17 @@ FLAGS = {"steps": int, "batch_size": int, "seed": int, "lr_g": float, "lr_d": fl
          "optimizer": str, "image_size": int, "channels": int, "sample_every": int,
          "checkpoint_every": int, "log_every": int, "eval_every": int, "eval_metric": str,
          "eval_num": int, "device": str, "objective": str, "labels_per_class": int, "label": str,
-         "data_workers": int}
+         "data_workers": int, "precision": str}
+# on/off switches that map onto boolean TrainConfig fields
+SWITCHES = {"channels_last": "store weights and image batches channels-last (NHWC)",
+            "compile": "torch.compile the generator and discriminator (in place; checkpoints unchanged)",
+            "sync_bn": "batch-norm statistics over all torchrun processes (GPUs only)"}
 
 FLAG_HELP = {"label": "which label is the class, for data with several (celeba: an attribute such as Smiling; "
                       "utkface: gender, race or age-decade)",
              "data_workers": "processes decoding streamed image files ahead of training (default 2)",
+             "precision": "fp32 (default), bf16 (autocast) or fp16 (autocast + loss scaling, GPU only)",
+             "batch_size": "the global batch; under torchrun each process trains on batch/N of it",
              "objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
                           "brings its paper's lr/betas/n_critic, omitting it keeps the model's own"}
 
@@ -38,6 +44,8 @@ def register(subparsers):
         action = "append" if flag == "eval_metric" else "store"
         parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, action=action,
                             help=FLAG_HELP.get(flag))
+    for flag, text in SWITCHES.items():
+        parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None, help=text)
     parser.set_defaults(func=run)
 
 
@@ -52,7 +60,7 @@ def single_eval_metric(metrics: list[str]) -> str:
 
 def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
     from ..api import run_config
-    chosen = {flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None}
+    chosen = {flag: getattr(args, flag) for flag in (*FLAGS, *SWITCHES) if getattr(args, flag) is not None}
     if "eval_metric" in chosen:
         chosen["eval_metric"] = single_eval_metric(chosen["eval_metric"])
     if args.regularizers:
@@ -91,6 +99,8 @@ def run(args):
     import gankit
     config, out_dir, resume = resolve_config(args)
     trainer = gankit.train(config, out_dir, resume=resume, progress=not args.no_progress)
+    if not trainer.dist.is_main:                 # torchrun: rank 0 reports
+        return
     if trainer.step == trainer.start_step:
         print(f"gankit: note: {out_dir} was already at step {trainer.step}, at or past --steps {config.steps}: "
               f"nothing was trained; give --steps above {trainer.step} to continue", file=sys.stderr)

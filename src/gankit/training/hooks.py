@@ -159,8 +159,13 @@ class ProgressBar(Hook):
         self.bar.close()
 
 
-def default_hooks(config, progress: bool = True) -> list[Hook]:
-    hooks = [SampleGrid(config.sample_every), Checkpointer(config.checkpoint_every, config.keep_checkpoints)]
+def default_hooks(config, progress: bool = True, writes: bool = True) -> list[Hook]:
+    """The hooks of a run; ``writes`` False (torchrun ranks other than 0): the Checkpointer only, which every
+    rank runs because saving gathers each rank's random state."""
+    checkpointer = Checkpointer(config.checkpoint_every, config.keep_checkpoints)
+    if not writes:
+        return [checkpointer]
+    hooks = [SampleGrid(config.sample_every), checkpointer]
     if config.eval_every:
         hooks.append(Evaluator(config.eval_every, config.eval_metric, config.eval_num))
     hooks.append(MetricsLogger(config.log_every))     # after Evaluator, so eval values are logged

@@ -14,6 +14,7 @@ import torch
 from ..config import TrainConfig
 from ..data.base import Dataset
 from ..data.batches import make_batches, to_device
+from ..draws import ShardedGenerator
 from ..errors import GankitError, TrainingDiverged, first_line
 from ..pipelines import run_schedule, sample
 from ..recipes.base import GAN
@@ -21,6 +22,8 @@ from ..recipes.factory import ModelBuildError, create
 from ..registry import METRICS
 from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
+from . import distributed
+from .precision import Precision
 from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
 
@@ -28,7 +31,8 @@ from .hooks import Hook, default_hooks, kept_random_state
 # What a resume may change: how long to train, how often to log, sample, save and evaluate, and where to
 # run. Every other setting is fixed by the checkpoint: its weights, optimizer state and random state.
 RESUMABLE_SETTINGS = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "eval_every",
-                      "eval_metric", "eval_num", "device", "data_workers")
+                      "eval_metric", "eval_num", "device", "data_workers", "precision", "channels_last", "compile",
+                      "sync_bn")
 
 
 def build_gan(config: TrainConfig, data: Dataset) -> GAN:
@@ -79,12 +83,18 @@ class Trainer:
     def __init__(self, config: TrainConfig, out_dir: str | Path, *, resume: bool = False,
                  hooks: list[Hook] | None = None, progress: bool = True, data: Dataset | None = None):
         self.config = config
-        self.device = resolve_device(config.device)
+        self.dist = distributed.from_environment(config.device)      # torchrun's processes, or this one alone
+        self.device = resolve_device(self.dist.device(config.device))
+        self.dist.per_rank_batch(config.batch_size)  # the global batch splits evenly, or a one-line error
+        self.precision = Precision.of(config, self.device)
+        distributed.check_sync_bn(config.sync_bn, self.device)
         METRICS.entry(config.eval_metric)           # a typo fails now, not at the first evaluation
         self.out_dir = check_output_dir(out_dir, "run folder")
         self.data = data if data is not None else load_training_data(config)
         torch.manual_seed(config.seed)                 # net initialisation and dropout
-        self.gan = build_gan(config, self.data).to(self.device)
+        self.gan = self.precision.prepare(build_gan(config, self.data).to(self.device), config.sync_bn and self.dist.active)
+        if self.dist.active:                           # dropout and noise layers differ between processes
+            torch.manual_seed(config.seed * 1_000_003 + self.dist.rank)
         if config.labels_per_class and not self.gan.partial_labels:
             raise GankitError(f"--labels-per-class keeps labels for only some samples, which '{config.model}' "
                               "cannot train on; use it with sgan or acgan")
@@ -96,8 +106,11 @@ class Trainer:
                               "(--set model_args.KEY=VALUE, --lr-g/--lr-d)") from None
         self.schedule = run_schedule(self.gan, config)
         self.ema = self.gan.ema_schedule(config.ema_decay)
-        self.rng = torch.Generator(device="cpu").manual_seed(config.seed)   # batches and latents
-        self.batches = make_batches(self.data, self.rng, config.seed, workers=config.data_workers)
+        # batches and latents: one process draws them all; N processes each keep their share (draws.py)
+        self.rng = (ShardedGenerator(self.dist.rank, self.dist.world) if self.dist.active
+                    else torch.Generator(device="cpu")).manual_seed(config.seed)
+        self.batches = make_batches(self.data, self.rng, config.seed, rank=self.dist.rank, world=self.dist.world,
+                                    workers=config.data_workers)
         self.stage: int | None = None       # the stage whose phases are built (None: none yet)
         self.phases = []
         self.step = 0
@@ -117,9 +130,10 @@ class Trainer:
         if config.checkpoint_every == 0:
             warnings.warn("checkpoint_every is 0: no checkpoint will be saved, so this run cannot be resumed, "
                           "sampled or evaluated afterwards")
-        if config.eval_every and self.step < config.steps:
+        if config.eval_every and self.step < config.steps and self.dist.is_main:
             self.probe_eval_metric()
-        self.hooks = hooks if hooks is not None else default_hooks(config, progress)
+        self.hooks = hooks if hooks is not None else default_hooks(config, progress, writes=self.dist.is_main)
+        self.dist.broadcast_parameters(self.gan)       # also a barrier: every rank checked the run folder
 
     # ------------------------------------------------------------------------ state
     def state(self) -> dict:
@@ -127,16 +141,26 @@ class Trainer:
                 "model": self.gan.state_dict(),
                 "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
                 "recipe_state": self.gan.recipe_state(), "batches": self.batches.state_dict(),
-                "rng": {"torch": torch.get_rng_state(), "batches": self.rng.get_state(),
-                        **({"cuda": torch.cuda.get_rng_state(self.device)} if self.device.type == "cuda" else {})}}
+                "precision": self.precision.state_dict(),
+                "rng": {"torch": self.rank_states(torch.get_rng_state()), "batches": self.rng.get_state(),
+                        **({"cuda": self.rank_states(torch.cuda.get_rng_state(self.device))}
+                           if self.device.type == "cuda" else {})}}
+
+    def rank_states(self, state: torch.Tensor):
+        """This process's random state alone, or, under torchrun, every rank's (a list in rank order)."""
+        return self.dist.gather(state) if self.dist.active else state
 
     def save_checkpoint(self, keep: int = 0) -> Path:
         bad = [name for name, p in self.gan.state_dict().items() if p.is_floating_point() and not torch.isfinite(p).all()]
         if bad:
             raise TrainingDiverged(f"weights became non-finite ({bad[0]}) at step {self.step}; "
                                    f"not saved, last good checkpoint: {self.last_checkpoint or 'none'}")
-        self.last_checkpoint = ckpt.save_checkpoint(ckpt.checkpoint_path(self.out_dir, self.step), self.state(), keep)
-        return self.last_checkpoint
+        state, path = self.state(), ckpt.checkpoint_path(self.out_dir, self.step)   # every rank gathers
+        if self.dist.is_main:
+            ckpt.save_checkpoint(path, state, keep)
+        self.dist.barrier()                        # the file is whole before any rank goes on
+        self.last_checkpoint = path
+        return path
 
     def probe_eval_metric(self) -> None:
         """Run the training-time metric once on a few samples (no more than the largest minimum of any
@@ -169,14 +193,23 @@ class Trainer:
                               "settings; train into a new --out") from None
         self.gan.load_recipe_state(payload["recipe_state"])
         self.batches.load_state_dict(payload.get("batches", {}))
-        torch.set_rng_state(payload["rng"]["torch"])
+        self.precision.load_state_dict(payload.get("precision", {}))
+        self.restore_rank_state(payload["rng"]["torch"], torch.set_rng_state)
         self.rng.set_state(payload["rng"]["batches"])
         if "cuda" in payload["rng"] and self.device.type == "cuda":     # dropout etc. on the GPU
-            torch.cuda.set_rng_state(payload["rng"]["cuda"], self.device)
+            self.restore_rank_state(payload["rng"]["cuda"], lambda state: torch.cuda.set_rng_state(state, self.device))
         self.step = int(payload["step"])
         self.last_checkpoint = Path(path)
 
     # ------------------------------------------------------------------------ loop
+    def restore_rank_state(self, saved, restore) -> None:
+        """Random state from a checkpoint: one process's, or one per rank (torchrun). Resuming with another
+        number of processes keeps the data and latents (drawn from the shared generator) exactly; rank r
+        takes rank r's dropout state where the checkpoint has one, else keeps its own seeded state."""
+        saved = [saved] if isinstance(saved, torch.Tensor) else saved
+        if self.dist.rank < len(saved):
+            restore(saved[self.dist.rank])
+
     def enter_stage(self, index: int, initial: bool = False) -> None:
         """Build the phases of stage ``index``; a stage that declares it gets fresh optimizers (not at the
         start of a run or resume, where they are new or restored from the checkpoint)."""
@@ -199,19 +232,28 @@ class Trainer:
         self.gan.requires_grad_(False)
         phase.module.requires_grad_(True)
         optimizer = self.optimizers[phase.optimizer]
+        batch_size = self.dist.per_rank_batch(context.batch_size)
         for _ in range(phase.repeats):
-            batch = to_device(self.batches.next(context.batch_size), self.device, context.resolution)
-            loss, phase_logs = phase.loss(batch, context)
-            if not math.isfinite(loss.item()):
-                raise TrainingDiverged(
-                    f"{phase.name} loss became {loss.item()} at step {self.step + 1}; training stopped, "
-                    f"last good checkpoint: {self.last_checkpoint or 'none (lower the learning rate)'}")
+            batch = self.precision.batch(to_device(self.batches.next(batch_size), self.device, context.resolution))
+            with self.precision.autocast():
+                loss, phase_logs = phase.loss(batch, context)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if not self.dist.active and not math.isfinite(loss.item()):
+                self.diverged(phase, loss.item())
+            self.precision.backward(loss, optimizer)
+            if self.dist.active:                        # mean gradients; a non-finite loss on any rank
+                value = self.dist.average_gradients(phase.module, loss)      # stops every rank here
+                if not math.isfinite(value):
+                    self.diverged(phase, value)
+            self.precision.step(optimizer)
             if phase.after_step is not None:
                 phase.after_step()
             context.logs.update(phase_logs)
+
+    def diverged(self, phase, value: float):
+        raise TrainingDiverged(
+            f"{phase.name} loss became {value} at step {self.step + 1}; training stopped, "
+            f"last good checkpoint: {self.last_checkpoint or 'none (lower the learning rate)'}")
 
     def train_step(self) -> dict:
         context = self.schedule.context(self.step, self.rng)
@@ -229,8 +271,9 @@ class Trainer:
     def run(self) -> "Trainer":
         if self.step >= self.config.steps and self.step > 0:   # resumed at or past --steps: nothing to do, and
             return self                                      # the run folder (config.json, logs) stays as it is
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.config.save(self.out_dir / "config.json")
+        if self.dist.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.config.save(self.out_dir / "config.json")
         for hook in self.hooks:
             hook.on_start(self)
         try:
@@ -247,4 +290,5 @@ class Trainer:
             self.batches.close()
             for hook in self.hooks:
                 hook.on_end(self)
+        self.dist.barrier()
         return self
