@@ -47,7 +47,7 @@ class TrainConfig:
     eval_every: int = 0                      # 0: no metric during training
     eval_metric: str = "fid"
     eval_num: int = 1000
-    device: str = "cpu"
+    device: str = "auto"                     # auto: cuda when torch sees a GPU, else cpu (runtime.resolve_device)
     model_args: dict = field(default_factory=dict)   # extra builder options (width, latent_dim, ...)
 
     def __post_init__(self):

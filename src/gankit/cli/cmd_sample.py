@@ -23,7 +23,7 @@ def register(subparsers):
                         help="truncation ψ in [0, 1]: latents pulled toward their mean, z̄ + ψ(z − z̄) (1: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--raw", action="store_true", help="sample the trained generator, not its EMA")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="auto", help="auto (cuda when torch sees a GPU, else cpu), cpu, cuda, cuda:N (default: auto)")
     parser.add_argument("--traverse", metavar="CODE", default=None,
                         help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
     parser.add_argument("--rows", type=int, default=None, help="rows of a --traverse grid (default 10)")
