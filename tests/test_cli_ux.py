@@ -42,7 +42,7 @@ def test_train_says_its_device_on_stderr_unless_quiet(capsys, tmp_path):
     here = "cuda" if torch.cuda.is_available() else "cpu"
     small = ["--data", "ring8", "--steps", 1, "--sample-every", 0, "--set", "model_args.hidden=8"]
     code, out, err = run_cli(capsys, "train", "mlp-gan", *small, "--out", tmp_path / "a")
-    assert code == 0 and f"gankit: training on {here} (--device auto)\n" in err
+    assert code == 0 and f"gankit: training on {here} (device auto)\n" in err
     assert "training on" not in out
     code, out, err = run_cli(capsys, "train", "mlp-gan", *small, "--out", tmp_path / "b", "--quiet")
     assert code == 0 and err == "" and "trained mlp-gan" in out

@@ -118,10 +118,7 @@ def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
 
 def run(args):
     import gankit
-    from ..runtime import resolve_device
     config, out_dir, resume = resolve_config(args)
-    if not args.quiet:          # on stderr, with the progress bar: stdout keeps the one result line
-        print(f"gankit: training on {resolve_device(config.device)} (--device {config.device})", file=sys.stderr)
     trainer = gankit.train(config, out_dir, resume=resume, progress=not args.quiet)
     if trainer.step == trainer.start_step:
         print(f"gankit: note: {out_dir} was already at step {trainer.step}, at or past --steps {config.steps}: "

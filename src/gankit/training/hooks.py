@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections import defaultdict
 
@@ -142,10 +143,11 @@ class Evaluator(Hook):
 
 
 class ProgressBar(Hook):
-    """tqdm bar with the latest losses; tqdm shows it/s itself."""
+    """The device chosen, then a tqdm bar with the latest losses (tqdm shows it/s itself); both on stderr."""
 
     def on_start(self, trainer):
         from tqdm.auto import tqdm
+        print(f"gankit: training on {trainer.device} (device {trainer.config.device})", file=sys.stderr, flush=True)
         self.bar = tqdm(total=trainer.config.steps, initial=trainer.step, desc=trainer.config.model,
                         unit="step", dynamic_ncols=True)
 
