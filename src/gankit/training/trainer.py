@@ -23,6 +23,7 @@ from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
 from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
+from .preemption import StopSignals, stop_at_step_boundary
 
 
 # What a resume may change: how long to train, how often to log, sample, save and evaluate, and where to
@@ -234,10 +235,12 @@ class Trainer:
         for hook in self.hooks:
             hook.on_start(self)
         try:
-            while self.step < self.config.steps:
-                logs = self.train_step()
-                for hook in self.hooks:
-                    hook.on_step(self, self.step, logs)
+            with StopSignals() as stop:      # SIGINT/SIGTERM: save this step, then stop (preemption.py)
+                while self.step < self.config.steps:
+                    logs = self.train_step()
+                    for hook in self.hooks:
+                        hook.on_step(self, self.step, logs)
+                    stop_at_step_boundary(self, stop)
         except KeyboardInterrupt:
             kept = (f"the last checkpoint is {self.last_checkpoint}; continue with `gankit train --resume "
                     f"{self.out_dir}`") if self.last_checkpoint else "no checkpoint was saved yet"
