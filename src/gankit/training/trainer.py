@@ -24,6 +24,7 @@ from . import checkpoint as ckpt
 from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
 from .preemption import StopSignals, stop_at_step_boundary
+from .record import run_record
 
 
 # What a resume may change: how long to train, how often to log, sample, save and evaluate, and where to
@@ -231,7 +232,7 @@ class Trainer:
         if self.step >= self.config.steps and self.step > 0:   # resumed at or past --steps: nothing to do, and
             return self                                      # the run folder (config.json, logs) stays as it is
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.config.save(self.out_dir / "config.json")
+        self.config.save(self.out_dir / "config.json", run_record(self))   # + what it resolved to (record.py)
         for hook in self.hooks:
             hook.on_start(self)
         try:
