@@ -52,3 +52,45 @@ def test_bench_warns_about_no_checkpoints_it_turned_off_itself(capsys):
     code, out, err = run_cli(capsys, "bench", "modes", "--seeds", 1, "--steps", 3, "--workers", 1, "--quiet",
                              "--batch-size", 16, "--json")
     assert code == 0 and out.startswith("{") and err == ""
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    from gankit.config import TrainConfig
+    from gankit.training import Trainer
+    from conftest import tiny_model_setup
+    data, overrides = tiny_model_setup("cgan")
+    run = tmp_path_factory.mktemp("cgan")
+    Trainer(TrainConfig(model="cgan", data="tiny", steps=2, batch_size=8, sample_every=0, log_every=0,
+                        model_args=overrides), run, progress=False, data=data).run()
+    return run
+
+
+def test_samples_to_a_folder_are_the_grid_samples_as_fid_reads_them(capsys, tmp_path, conditional_run):
+    """One PNG per sample, class in the name; the pixels are imaging.to_uint8 of the sampled tensor, and
+    what gankit's FID reads from the folder; the batch size changes nothing."""
+    import numpy as np
+    from PIL import Image
+
+    import gankit
+    from gankit.imaging import to_uint8
+    from gankit.metrics.sources import decode_rgb, folder_images
+    from gankit.pipelines import SamplingPipeline, run_context
+    code, out, err = run_cli(capsys, "sample", conditional_run, "--num", 7, "--out", f"{tmp_path / 'a'}/",
+                             "--batch-size", 3, "--seed", 5, "--device", "cpu")
+    assert code == 0 and "wrote 7 samples" in out and "7/7" in err          # the progress bar
+    files = folder_images(tmp_path / "a")
+    gan = gankit.load(conditional_run, device="cpu")
+    assert [f.name for f in files] == [f"{i:06d}_c{i % gan.num_classes}.png" for i in range(7)]
+    expected = to_uint8(SamplingPipeline(gan, context=run_context(gan, gan.config, gan.step))(
+        7, rng=torch.Generator().manual_seed(5)))
+    for path, pixels in zip(files, expected):
+        assert np.array_equal(np.asarray(Image.open(path))[..., None], pixels)
+        assert np.array_equal(decode_rgb(path), np.repeat(pixels, 3, axis=-1))
+    (tmp_path / "b").mkdir()                                                # an existing folder, any batch size
+    code, _, err = run_cli(capsys, "sample", conditional_run, "--num", 7, "--out", tmp_path / "b", "--quiet",
+                           "--seed", 5, "--class", 3, "--device", "cpu")
+    assert code == 0 and err == ""
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [f"{i:06d}_c3.png" for i in range(7)]
+    code, _, err = run_cli(capsys, "sample", conditional_run, "--num", 2, "--out", tmp_path / "b", "--quiet")
+    assert code == 2 and "already holds 7 PNG file(s)" in err and err.count("\n") == 1
