@@ -13,7 +13,7 @@ TORCH ?= torch==2.13.0
 $(BIN)/gankit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[tensorboard,test]"
 	touch $@
 
 install: $(BIN)/gankit

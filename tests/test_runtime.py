@@ -50,8 +50,9 @@ def test_devices_by_name_and_one_line_errors(tmp_path, capsys):
     from gankit.runtime import resolve_device
 
     assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(GankitError, match="unknown device 'gpu'; use cpu, cuda or cuda:N"):
+    here = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device(None).type == resolve_device("auto").type == resolve_device().type == here
+    with pytest.raises(GankitError, match="unknown device 'gpu'; use auto, cpu, cuda or cuda:N"):
         resolve_device("gpu")
     if torch.cuda.is_available():
         with pytest.raises(GankitError, match="CUDA device"):

@@ -1,48 +1,68 @@
-"""Our dependency-free TensorBoard writer produces files TensorBoard reads."""
-import struct
+"""TensorBoard's own reader finds a run's scalars, sample grids and hyperparameters; a resumed run shows
+each step once; without the tensorboard package a run logs to metrics.jsonl and says so once."""
+from __future__ import annotations
+
+import sys
+import warnings
 
 import pytest
 
-from gankit.training.tensorboard import EventWriter, crc32c, masked_crc32c, varint
+from gankit.config import TrainConfig
+from gankit.training import Trainer
+from gankit.training import tensorboard
+from gankit.training.checkpoint import checkpoint_path
+from conftest import tiny_data
+
+event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+plugin_data_pb2 = pytest.importorskip("tensorboard.plugins.hparams.plugin_data_pb2")
 
 
-def test_crc32c_known_vector_and_varint():
-    assert crc32c(b"123456789") == 0xE3069283          # the CRC-32C check value (RFC 3720, B.4)
-    assert crc32c(b"") == 0
-    assert varint(1) == b"\x01" and varint(300) == b"\xac\x02"   # protobuf docs' example
+def config(steps):
+    return TrainConfig(model="dcgan", data="tiny", steps=steps, batch_size=8, seed=3, log_every=1,
+                       sample_every=2, checkpoint_every=2, keep_checkpoints=5, model_args={"width": 4})
 
 
-def read_records(path):
-    data, records, offset = path.read_bytes(), [], 0
-    while offset < len(data):
-        (length,) = struct.unpack_from("<Q", data, offset)
-        (length_crc,) = struct.unpack_from("<I", data, offset + 8)
-        assert length_crc == masked_crc32c(data[offset:offset + 8])
-        payload = data[offset + 12: offset + 12 + length]
-        (payload_crc,) = struct.unpack_from("<I", data, offset + 12 + length)
-        assert payload_crc == masked_crc32c(payload)
-        records.append(payload)
-        offset += 16 + length
-    return records
-
-
-def test_records_are_framed_and_checksummed(tmp_path):
-    writer = EventWriter(tmp_path)
-    writer.add_scalar("loss_d", 0.5, 10)
-    writer.add_scalar("M", 0.25, 20)
-    writer.close()
-    records = read_records(writer.path)
-    assert len(records) == 3 and b"brain.Event:2" in records[0]
-    assert b"loss_d" in records[1] and struct.pack("<f", 0.5) in records[1]
-
-
-def test_tensorboard_reads_our_scalars(tmp_path):
-    accumulator_module = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-    writer = EventWriter(tmp_path)
-    for step in range(1, 4):
-        writer.add_scalar("loss_g", step * 0.5, step)
-    writer.close()
-    accumulator = accumulator_module.EventAccumulator(str(tmp_path))
+def read(run_dir):
+    accumulator = event_accumulator.EventAccumulator(str(run_dir / "tensorboard"),
+                                                     size_guidance={"scalars": 0, "images": 0, "tensors": 0})
     accumulator.Reload()
-    events = accumulator.Scalars("loss_g")
-    assert [(e.step, e.value) for e in events] == [(1, 0.5), (2, 1.0), (3, 1.5)]
+    return accumulator
+
+
+def test_tensorboard_reads_scalars_sample_grids_and_hparams(tmp_path):
+    trainer = Trainer(config(4), tmp_path, progress=False, data=tiny_data()).run()
+    board = read(tmp_path)
+    assert [event.step for event in board.Scalars("loss_d")] == [1, 2, 3, 4]
+    grids = board.Images("samples")
+    assert [event.step for event in grids] == [2, 4]
+    assert grids[0].width > 28 and grids[0].encoded_image_string.startswith(b"\x89PNG")
+    content = board.PluginTagToContent("hparams")
+    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= content.keys()
+    session = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
+    assert session.hparams["model"].string_value == "dcgan"
+    assert session.hparams["model_args.width"].number_value == 4
+    assert session.hparams["resolved.lr_g"].number_value == pytest.approx(trainer.gan.hparams["lr_g"])
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
+    assert "loss_d" in {info.name.tag for info in experiment.metric_infos}
+
+
+def test_a_resume_from_an_earlier_checkpoint_shows_each_step_once(tmp_path):
+    data = tiny_data()
+    Trainer(config(6), tmp_path, progress=False, data=data).run()
+    checkpoint_path(tmp_path, 6).unlink()             # as if stopped before step 6 was saved: 5, 6 again
+    Trainer(config(8), tmp_path, resume=True, progress=False, data=data).run()
+    board = read(tmp_path)
+    assert [event.step for event in board.Scalars("loss_d")] == list(range(1, 9))
+    assert [event.step for event in board.Images("samples")] == [2, 4, 6, 8]
+
+
+def test_without_tensorboard_metrics_jsonl_only_said_once(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)     # import fails as if not installed
+    monkeypatch.setattr(tensorboard, "_said_missing", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name in ("a", "b"):
+            Trainer(config(2), tmp_path / name, progress=False, data=tiny_data()).run()
+    said = [str(w.message) for w in caught if "tensorboard package" in str(w.message)]
+    assert said == [tensorboard.MISSING]
+    assert (tmp_path / "b" / "metrics.jsonl").is_file() and not (tmp_path / "b" / "tensorboard").exists()

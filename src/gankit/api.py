@@ -52,9 +52,9 @@ def train(config: TrainConfig | None = None, out_dir: str | Path = "runs/run", *
     return Trainer(config, out_dir, resume=resume, progress=progress).run()
 
 
-def load(run: str | Path, checkpoint: str | Path | None = None, device: str | None = "cpu") -> GAN:
+def load(run: str | Path, checkpoint: str | Path | None = None, device: str | None = "auto") -> GAN:
     """A trained GAN (weights, EMA generator, config) from a run folder or a checkpoint file, on ``device``
-    (``None``: cuda when available)."""
+    (``"auto"``: cuda when available, else cpu)."""
     device = resolve_device(device)          # a device this machine lacks fails before any loading
     for name, path in (("run", run), ("checkpoint", checkpoint)):
         if path is not None and not isinstance(path, (str, os.PathLike)):
@@ -69,7 +69,7 @@ def load(run: str | Path, checkpoint: str | Path | None = None, device: str | No
     return gan.to(device).eval()
 
 
-def sample_run(path: str | Path, num: int, *, seed: int = 0, batch_size: int = 100, device: str = "cpu"):
+def sample_run(path: str | Path, num: int, *, seed: int = 0, batch_size: int = 100, device: str = "auto"):
     """``num`` images (float, [-1, 1], CPU) of a run folder's or checkpoint's EMA generator, seeded: how the
     metrics measure a run source (they are handed this function; metrics import no api)."""
     path = Path(path)

@@ -15,6 +15,7 @@ import os
 import statistics
 import tempfile
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
@@ -34,10 +35,12 @@ def run_one(job: dict) -> dict:
     config = TrainConfig(model=job["model"], data=job["data"], steps=job["steps"], seed=job["seed"],
                          batch_size=job["batch_size"], objective=job["objective"],
                          regularizers=tuple(job["regularizers"]), log_every=0, sample_every=0,
-                         checkpoint_every=0, **job.get("settings", {}))
+                         checkpoint_every=0, **{"device": "cpu", **job.get("settings", {})})
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out_dir:
-        trainer = Trainer(config, out_dir, hooks=[], progress=False)
+        with warnings.catch_warnings():     # the benchmark, not the user, turned checkpoints off: no warning
+            warnings.filterwarnings("ignore", message="checkpoint_every is 0")
+            trainer = Trainer(config, out_dir, hooks=[], progress=False)
         try:
             trainer.run()
         except Exception as error:      # a diverged run scores as zero modes, and says why

@@ -14,7 +14,10 @@ import numpy as np
 
 from .errors import GankitError
 
-LR_DECAYS = ("constant", "linear")     # learning-rate schedules (gankit.schedule.Schedule.lr_factor)
+LR_DECAYS = ("constant", "linear")
+# keys of a run's config.json that record what the run used (gankit.training.record), not settings: skipped
+# when the file is loaded as a config, so that --resume and --config RUN/config.json work as before
+RUN_RECORD_KEYS = ("resolved", "versions")     # learning-rate schedules (gankit.schedule.Schedule.lr_factor)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class TrainConfig:
     eval_every: int = 0                      # 0: no metric during training
     eval_metric: str = "fid"
     eval_num: int = 1000
-    device: str = "cpu"
+    device: str = "auto"                     # auto: cuda when torch sees a GPU, else cpu (runtime.resolve_device)
     model_args: dict = field(default_factory=dict)   # extra builder options (width, latent_dim, ...)
 
     def __post_init__(self):
@@ -130,8 +133,9 @@ class TrainConfig:
     def replace(self, **changes) -> "TrainConfig":
         return self.from_dict({**self.to_dict(), **changes})
 
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+    def save(self, path: Path, record: dict | None = None) -> None:
+        """The settings as JSON, with ``record`` (keys of RUN_RECORD_KEYS: what the run resolved them to)."""
+        Path(path).write_text(json.dumps({**self.to_dict(), **(record or {})}, indent=2) + "\n")
 
 
 def is_number(value: Any) -> bool:
@@ -219,7 +223,8 @@ def load_config(path: str | Path, **overrides) -> TrainConfig:
         raise GankitError(f"config file {path} is not valid {kind}: {error}") from None
     if not isinstance(values, dict):
         raise GankitError(f"config file {path} must hold key/value pairs (a JSON object), not {type(values).__name__}")
-    return TrainConfig.from_dict({**values, **{key: value for key, value in overrides.items() if value is not None}})
+    settings = {key: value for key, value in values.items() if key not in RUN_RECORD_KEYS}
+    return TrainConfig.from_dict({**settings, **{key: value for key, value in overrides.items() if value is not None}})
 
 
 def parse_value(text: str) -> Any:

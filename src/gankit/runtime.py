@@ -52,14 +52,15 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
-def resolve_device(name: str | torch.device | None = None) -> torch.device:
-    """``None``: cuda when available, else cpu. Otherwise the named device, if this machine has it."""
-    if name is None:
+def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` (every command's default) or ``None``: cuda when torch sees a GPU, else cpu. Otherwise the
+    named device, if this machine has it."""
+    if name is None or name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError, ValueError):
-        raise GankitError(f"unknown device '{name}'; use cpu, cuda or cuda:N") from None
+        raise GankitError(f"unknown device '{name}'; use auto, cpu, cuda or cuda:N") from None
     if device.type not in ("cpu", "cuda", "mps"):
         raise GankitError(f"device '{name}' cannot run gankit (it runs on cpu, cuda and mps); "
                           f"devices here: {', '.join(usable_devices())}")
@@ -77,7 +78,7 @@ def resolve_device(name: str | torch.device | None = None) -> torch.device:
 
 def usable_devices() -> list[str]:
     """The ``--device`` values this machine can run: cpu, then cuda / cuda:N and mps where present."""
-    names = ["cpu"]
+    names = ["auto", "cpu"]
     if torch.cuda.is_available():
         names += ["cuda", f"cuda:0 .. cuda:{torch.cuda.device_count() - 1}"]
     if torch.backends.mps.is_available():

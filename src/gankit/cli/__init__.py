@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 
 from ..errors import GankitError
@@ -14,8 +15,18 @@ from .messages import one_line_warnings
 COMMANDS = ["cmd_list", "cmd_train", "cmd_sample", "cmd_eval", "cmd_bench", "cmd_metrics"]
 
 
+def installed_version() -> str:
+    """The version of the installed gankit distribution; the package's own when it runs uninstalled."""
+    try:
+        return importlib.metadata.version("gankit")
+    except importlib.metadata.PackageNotFoundError:
+        from .. import __version__
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gankit", description="Train and measure GANs.")
+    parser.add_argument("--version", action="version", version=f"gankit {installed_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -42,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"gankit: error: cannot access {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:      # 130 for Ctrl-C; a stopped training run: 128 + its signal
         print("gankit: interrupted", file=sys.stderr)
-        return 130
+        return getattr(interrupt, "exit_code", 130)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ def register(subparsers):
                        help="share of samples within 3σ a mode needs to count (default 0.01)")
     modes.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
     modes.add_argument("--json", action="store_true", help="print one JSON object")
+    modes.add_argument("--quiet", action="store_true", help="no per-seed progress lines on stderr")
     modes.set_defaults(func=run_modes)
 
 
@@ -64,7 +65,7 @@ def run_modes(args):
     min_share = args.min_share if args.min_share is not None else DEFAULT_MIN_SHARE
     summaries = mode_benchmark(args.model, args.data, objectives, args.seeds, args.steps,
                                batch_size=args.batch_size, regularizers=args.regularizers,
-                               min_share=min_share, workers=args.workers, progress=progress)
+                               min_share=min_share, workers=args.workers, progress=None if args.quiet else progress)
     meta = {"model": args.model, "data": args.data, "seeds": args.seeds, "steps": args.steps,
             "eval_samples": 2500, "generator": "as trained (ema_* keys: the EMA generator)",
             "min_share": min_share}

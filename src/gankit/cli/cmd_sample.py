@@ -1,4 +1,5 @@
-"""`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`, or an InfoGAN latent traversal
+"""`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`; one PNG per sample with
+`--out DIR/` (see sample_folder.py); or an InfoGAN latent traversal
 `gankit sample RUN_DIR --traverse cat|c1|c2 [--rows R] --out t.png` (rows = samples, columns = code values)."""
 from __future__ import annotations
 
@@ -11,19 +12,24 @@ from ..errors import GankitError
 from ..imaging import render_samples, save_png
 from ..pipelines import SamplingPipeline, run_context, traverse
 from ..runtime import check_output_file
+from .sample_folder import check_folder_flags, is_folder, write_folder
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("sample", help="write a PNG grid of samples from a trained run")
+    parser = subparsers.add_parser("sample", help="write a PNG grid of samples, or one PNG per sample, from a run")
     parser.add_argument("run", help="run folder or checkpoint file")
-    parser.add_argument("--num", type=int, default=None, help="samples in the grid (default 64)")
-    parser.add_argument("--out", default="samples.png", help="PNG file to write")
+    parser.add_argument("--num", type=int, default=None, help="samples in the grid or folder (default 64)")
+    parser.add_argument("--out", default="samples.png",
+                        help="PNG file for a grid, or a folder (ending in / or existing) for one PNG per sample: "
+                             "000000.png ..., 000000_c3.png for class 3 (default: samples.png)")
+    parser.add_argument("--batch-size", type=int, default=100, help="samples generated at once (default: 100)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--class", dest="class_id", type=int, default=None, help="class to generate (conditional models)")
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
                         help="truncation ψ in [0, 1]: latents pulled toward their mean, z̄ + ψ(z − z̄) (1: none)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the latents (default: 0)")
     parser.add_argument("--raw", action="store_true", help="sample the trained generator, not its EMA")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="auto", help="auto (cuda when torch sees a GPU, else cpu), cpu, cuda, cuda:N (default: auto)")
     parser.add_argument("--traverse", metavar="CODE", default=None,
                         help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
     parser.add_argument("--rows", type=int, default=None, help="rows of a --traverse grid (default 10)")
@@ -52,8 +58,12 @@ def run(args):
     import gankit
     check_grid_flags(args)
     check_seed(args.seed, "--seed")
-    check_output_file(args.out, "--out")
-    if Path(args.out).suffix.lower() != ".png":
+    to_folder = is_folder(args.out)
+    if to_folder:
+        check_folder_flags(args)
+    else:
+        check_output_file(args.out, "--out")
+    if not to_folder and Path(args.out).suffix.lower() != ".png":
         raise GankitError(f"--out {args.out}: gankit sample writes PNG; name the file FILE.png")
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
@@ -67,8 +77,10 @@ def run(args):
             raise GankitError(f"--class must be in 0..{gan.num_classes - 1}, got {args.class_id}")
     rng = torch.Generator().manual_seed(args.seed)
     pipeline = SamplingPipeline(gan, ema=not args.raw, context=run_context(gan, gan.config, gan.step))
-    samples = pipeline(args.num, class_id=args.class_id, truncation=args.truncation,
-                                                      rng=rng)
+    if to_folder:
+        return write_folder(pipeline, args)
+    samples = pipeline(args.num, class_id=args.class_id, truncation=args.truncation, rng=rng,
+                       batch_size=max(args.batch_size, 1))
     save_png(render_samples(samples), args.out)
     print(f"wrote {args.num} samples of {gan.build_args['name']} (step {gan.step}) to {args.out}")
 

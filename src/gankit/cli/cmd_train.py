@@ -1,6 +1,7 @@
 """`gankit train MODEL --data NAME --steps N --out RUN_DIR [--resume RUN_DIR] [--set key=value ...]`."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -18,32 +19,59 @@ SWITCHES = {"channels_last": "store weights and image batches channels-last (NHW
             "compile": "torch.compile the generator and discriminator (in place; checkpoints unchanged)",
             "sync_bn": "batch-norm statistics over all torchrun processes (GPUs only)"}
 
-FLAG_HELP = {"label": "which label is the class, for data with several (celeba: an attribute such as Smiling; "
+# what each flag sets; "(default: ...)" is added from TrainConfig, or from UNSET where its default is None
+FLAG_HELP = {"steps": "training steps in all (with --resume: the total to reach)",
+             "batch_size": "samples per batch (the global batch: under torchrun each process trains on batch/N)",
+             "seed": "seed of the weights, batches and latents (same seed, same run)",
+             "lr_g": "generator learning rate", "lr_d": "discriminator learning rate",
+             "n_critic": "discriminator steps per generator step",
+             "optimizer": "adam or rmsprop",
+             "image_size": "resize images to this size", "channels": "convert images to this many channels",
+             "sample_every": "write a sample grid to RUN/samples every N steps (0: never)",
+             "checkpoint_every": "save a checkpoint every N steps (0: never; the run cannot be resumed)",
+             "log_every": "average the losses over N steps into metrics.jsonl and TensorBoard (0: never)",
+             "eval_every": "measure --eval-metric every N steps (0: never)",
+             "eval_metric": "metric measured during training (`gankit list metrics`)",
+             "eval_num": "samples per training-time evaluation",
+             "device": "auto (cuda when torch sees a GPU, else cpu), cpu, cuda or cuda:N",
+             "label": "which label is the class, for data with several (celeba: an attribute such as Smiling; "
                       "utkface: gender, race or age-decade)",
-             "data_workers": "processes decoding streamed image files ahead of training (default 2)",
-             "precision": "fp32 (default), bf16 (autocast) or fp16 (autocast + loss scaling, GPU only)",
-             "batch_size": "the global batch; under torchrun each process trains on batch/N of it",
+             "labels_per_class": "semi-supervised: keep this many labels per class, the rest unlabelled",
+             "data_workers": "processes decoding streamed image files ahead of training",
+             "precision": "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, GPU only)",
              "objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
                           "brings its paper's lr/betas/n_critic, omitting it keeps the model's own"}
+# what a flag left out means, where TrainConfig's default is None
+UNSET = {"lr_g": "the model's or objective's paper value", "lr_d": "the model's or objective's paper value",
+         "n_critic": "the model's or objective's paper value", "optimizer": "the model's own",
+         "image_size": "the dataset's own", "channels": "the dataset's own", "objective": "the model's own",
+         "label": "the dataset's class label", "labels_per_class": "all labels kept"}
+
+
+def flag_help(flag: str) -> str:
+    default = {item.name: item.default for item in dataclasses.fields(TrainConfig)}[flag]
+    return f"{FLAG_HELP[flag]} (default: {UNSET[flag] if default is None else default})"
 
 
 def register(subparsers):
     parser = subparsers.add_parser("train", help="train a model (or resume a run)")
     parser.add_argument("model", nargs="?", help="registered model name (see `gankit list models`)")
-    parser.add_argument("--data", help="dataset name (see `gankit list datasets`), e.g. mnist, image-folder:PATH")
-    parser.add_argument("--out", help="run folder (default runs/MODEL)")
+    parser.add_argument("--data", help="dataset name (see `gankit list datasets`), e.g. mnist, image-folder:PATH "
+                                       "(default: the model's own, else mnist)")
+    parser.add_argument("--out", help="run folder (default: runs/MODEL)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR up to --steps")
-    parser.add_argument("--config", help="a JSON or TOML config file")
+    parser.add_argument("--config", help="a JSON or TOML config file (flags given override it)")
     parser.add_argument("--reg", action="append", dest="regularizers", default=None,
-                        help="regularizer name (repeatable), see `gankit list regularizers`")
+                        help="regularizer name (repeatable), see `gankit list regularizers` (default: none)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config key, e.g. --set model_args.width=32 --set betas=[0,0.9]")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true",
+                        help="no progress bar and no device line (errors and warnings still shown)")
     for flag, kind in FLAGS.items():
         # appended, not overwritten, so that a repeated --eval-metric is refused instead of dropped
         action = "append" if flag == "eval_metric" else "store"
         parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, action=action,
-                            help=FLAG_HELP.get(flag))
+                            help=flag_help(flag))
     for flag, text in SWITCHES.items():
         parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None, help=text)
     parser.set_defaults(func=run)
@@ -98,7 +126,7 @@ def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
 def run(args):
     import gankit
     config, out_dir, resume = resolve_config(args)
-    trainer = gankit.train(config, out_dir, resume=resume, progress=not args.no_progress)
+    trainer = gankit.train(config, out_dir, resume=resume, progress=not args.quiet)
     if not trainer.dist.is_main:                 # torchrun: rank 0 reports
         return
     if trainer.step == trainer.start_step:

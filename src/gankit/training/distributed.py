@@ -77,6 +77,15 @@ class Distributed:
             offset += count
         return flat[0].item()
 
+    def first_signal(self, signum):
+        """The stop signal any rank received (None: none): ranks stop at the same step boundary, since
+        saving a checkpoint is collective. One small all-reduce per step, under torchrun only."""
+        if not self.active:
+            return signum
+        flag = torch.tensor([signum or 0], dtype=torch.int64)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return int(flag) or None
+
     def gather(self, value) -> list:
         """``value`` of every rank (any picklable object), in rank order."""
         if not self.active:

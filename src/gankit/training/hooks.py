@@ -6,7 +6,7 @@ the trained weights (resume and reproducibility rely on it).
 from __future__ import annotations
 
 import json
-import math
+import sys
 import time
 from collections import defaultdict
 
@@ -15,7 +15,7 @@ import torch
 from ..imaging import render_samples, save_png
 from ..pipelines import SamplingPipeline
 from ..runtime import replace_atomically
-from .tensorboard import EventWriter
+from .tensorboard import TensorBoard
 
 
 class Hook:
@@ -39,18 +39,15 @@ class MetricsLogger(Hook):
     Each number is averaged over the steps that logged it: a metric evaluated once in the window, or a
     lazy regularizer applied every k steps, is not diluted by the steps without it."""
 
-    def __init__(self, every: int):
-        self.every = every
-        self.sums, self.counts, self.writer, self.started = defaultdict(float), defaultdict(int), None, 0.0
+    def __init__(self, every: int, board: TensorBoard | None = None):
+        self.every, self.board = every, board or TensorBoard()
+        self.sums, self.counts, self.started = defaultdict(float), defaultdict(int), 0.0
 
     def on_start(self, trainer):
         self.path = trainer.out_dir / "metrics.jsonl"
         self.started = time.perf_counter()
-        self.writer = EventWriter(trainer.out_dir / "tensorboard") if self.every > 0 else None
         if trainer.step > 0:        # resumed: rows logged after the checkpoint are trained (and logged) again
             self.drop_rows_after(trainer.step)
-            if self.writer is not None:
-                self.writer.add_session_start(trainer.step + 1)
 
     def drop_rows_after(self, step: int) -> None:
         if not self.path.is_file():
@@ -77,24 +74,32 @@ class MetricsLogger(Hook):
         record = {"step": step, **values, "time_s": round(time.perf_counter() - self.started, 3)}
         with open(self.path, "a") as handle:
             handle.write(json.dumps(record) + "\n")
-        if self.writer is not None:
-            for key, value in values.items():
-                if isinstance(value, (int, float)) and math.isfinite(value):
-                    self.writer.add_scalar(key, value, step)
-            self.writer.flush()
+        self.board.scalars(values, step)
 
     def on_end(self, trainer):
         if self.counts and self.started:      # stopped mid-window (a divergence, an interrupt): still logged
             self.flush(trainer, trainer.step)
-        if self.writer is not None:
-            self.writer.close()
+
+
+class TensorBoardLog(Hook):
+    """Opens the run's TensorBoard log, which MetricsLogger (scalars) and SampleGrid (images) write to, and
+    at the end writes the run's hyperparameters into it and closes it (after MetricsLogger's last row)."""
+
+    def __init__(self, board: TensorBoard):
+        self.board = board
+
+    def on_start(self, trainer):
+        self.board.open(trainer)
+
+    def on_end(self, trainer):
+        self.board.close(trainer)
 
 
 class SampleGrid(Hook):
     """A PNG of the EMA generator on fixed noise every ``every`` steps: samples/step-0000100.png."""
 
-    def __init__(self, every: int, num: int = 64):
-        self.every, self.num = every, num
+    def __init__(self, every: int, num: int = 64, board: TensorBoard | None = None):
+        self.every, self.num, self.board = every, num, board or TensorBoard()
 
     def on_start(self, trainer):
         gan = trainer.gan
@@ -107,7 +112,9 @@ class SampleGrid(Hook):
         if due(step, self.every, trainer):
             pipeline = SamplingPipeline(trainer.gan, context=trainer.schedule.context(step - 1))
             samples = pipeline(self.latent.shape[0], latent=self.latent)
-            save_png(render_samples(samples, self.real_points), trainer.out_dir / "samples" / f"step-{step:07d}.png")
+            grid = render_samples(samples, self.real_points)
+            save_png(grid, trainer.out_dir / "samples" / f"step-{step:07d}.png")
+            self.board.image("samples", grid, step)
 
 
 class Checkpointer(Hook):
@@ -142,10 +149,11 @@ class Evaluator(Hook):
 
 
 class ProgressBar(Hook):
-    """tqdm bar with the latest losses; tqdm shows it/s itself."""
+    """The device chosen, then a tqdm bar with the latest losses (tqdm shows it/s itself); both on stderr."""
 
     def on_start(self, trainer):
         from tqdm.auto import tqdm
+        print(f"gankit: training on {trainer.device} (device {trainer.config.device})", file=sys.stderr, flush=True)
         self.bar = tqdm(total=trainer.config.steps, initial=trainer.step, desc=trainer.config.model,
                         unit="step", dynamic_ncols=True)
 
@@ -165,10 +173,13 @@ def default_hooks(config, progress: bool = True, writes: bool = True) -> list[Ho
     checkpointer = Checkpointer(config.checkpoint_every, config.keep_checkpoints)
     if not writes:
         return [checkpointer]
-    hooks = [SampleGrid(config.sample_every), checkpointer]
+    board = TensorBoard()            # the sample grids and the logged averages go to the same event file
+    hooks = [SampleGrid(config.sample_every, board=board), checkpointer]
     if config.eval_every:
         hooks.append(Evaluator(config.eval_every, config.eval_metric, config.eval_num))
-    hooks.append(MetricsLogger(config.log_every))     # after Evaluator, so eval values are logged
+    hooks.append(MetricsLogger(config.log_every, board))     # after Evaluator, so eval values are logged
+    if config.log_every > 0:
+        hooks.append(TensorBoardLog(board))                   # after MetricsLogger: closed after its last row
     if progress:
         hooks.append(ProgressBar())
     return hooks

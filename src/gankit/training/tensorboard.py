@@ -1,98 +1,83 @@
-"""TensorBoard scalar logs without the tensorboard/tensorflow packages.
+"""TensorBoard logs through ``torch.utils.tensorboard.SummaryWriter``, which needs the ``tensorboard``
+package (``pip install "gankit[tensorboard]"``; ``make install`` installs it). Without it a run logs to
+metrics.jsonl only, and says so once.
 
-An event file is a TFRecord stream (length, masked CRC-32C, data, masked CRC-32C) of ``Event`` protocol
-buffers (tensorflow/core/util/event.proto): wall_time = 1 (double), step = 2 (int64),
-file_version = 3 (string), summary = 5 (Summary); Summary.value = 1 (repeated Value);
-Value.tag = 1 (string), Value.simple_value = 2 (float); session_log = 7 (SessionLog: status = 1, START = 1).
-The few fields we write are encoded by hand.
+A run's ``RUN/tensorboard/`` gets the logged averages as scalars, the fixed-noise sample grid as the image
+``samples`` at every ``--sample-every`` step, and, when the run ends, its hyperparameters (the settings,
+with what they resolved to: ``resolved.lr_g`` ...) for TensorBoard's HPARAMS tab, the final values of
+the scalars as its metrics. A resumed run opens its writer with ``purge_step`` = the checkpoint's step + 1:
+TensorBoard then drops what the earlier files logged from that step on, so each step is shown once.
 """
 from __future__ import annotations
 
-import socket
-import struct
-import time
-from pathlib import Path
+import math
+import warnings
+
+import numpy as np
+
+MISSING = "TensorBoard logging needs the tensorboard package (pip install \"gankit[tensorboard]\"); " \
+          "logging to metrics.jsonl only"
+_said_missing = False
 
 
-def _crc32c_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1     # Castagnoli polynomial, reflected
-        table.append(crc)
-    return table
+def summary_writer(folder, purge_step: int | None):
+    """A SummaryWriter into ``folder``, or None (with one warning per process) when tensorboard is missing."""
+    global _said_missing
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        if not _said_missing:
+            warnings.warn(MISSING)
+            _said_missing = True
+        return None
+    return SummaryWriter(str(folder), purge_step=purge_step)
 
 
-CRC_TABLE = _crc32c_table()
+def flat_hparams(values: dict, prefix: str = "") -> dict:
+    """Nested settings as TensorBoard hparams: ``model_args.width``; numbers, strings and bools as they are,
+    anything else (None, lists) as its text."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(flat_hparams(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    return flat
 
 
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+class TensorBoard:
+    """The run's TensorBoard log, shared by the hooks that write to it (MetricsLogger opens and closes it)."""
 
+    def __init__(self):
+        self.writer, self.last = None, {}
 
-def masked_crc32c(data: bytes) -> int:
-    """TFRecord's mask: rotate right by 15 and add a constant (tensorflow/core/lib/hash/crc32c.h)."""
-    crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    def open(self, trainer) -> None:
+        resumed = trainer.step > 0      # rows logged after the checkpoint are trained (and logged) again
+        self.writer = summary_writer(trainer.out_dir / "tensorboard", trainer.step + 1 if resumed else None)
 
+    def scalars(self, values: dict, step: int) -> None:
+        if self.writer is None:
+            return
+        for key, value in values.items():
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                self.writer.add_scalar(key, value, step)
+                self.last[key] = float(value)
+        self.writer.flush()
 
-def varint(value: int) -> bytes:
-    out = bytearray()
-    value &= (1 << 64) - 1
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    def image(self, tag: str, image, step: int) -> None:
+        """A PIL image (a sample grid, a scatter plot) as 8-bit RGB."""
+        if self.writer is not None:
+            self.writer.add_image(tag, np.asarray(image.convert("RGB")), step, dataformats="HWC")
+            self.writer.flush()
 
-
-def field(number: int, wire_type: int, payload: bytes) -> bytes:
-    key = varint(number << 3 | wire_type)
-    if wire_type == 2:                      # length-delimited
-        return key + varint(len(payload)) + payload
-    return key + payload
-
-
-def scalar_event(tag: str, value: float, step: int, wall_time: float) -> bytes:
-    summary_value = field(1, 2, tag.encode()) + field(2, 5, struct.pack("<f", value))
-    summary = field(1, 2, summary_value)
-    return field(1, 1, struct.pack("<d", wall_time)) + field(2, 0, varint(step)) + field(5, 2, summary)
-
-
-def record(data: bytes) -> bytes:
-    length = struct.pack("<Q", len(data))
-    return length + struct.pack("<I", masked_crc32c(length)) + data + struct.pack("<I", masked_crc32c(data))
-
-
-class EventWriter:
-    """Append scalars to ``<folder>/events.out.tfevents.<time>.<host>``, readable by TensorBoard."""
-
-    def __init__(self, folder: str | Path):
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        now = time.time()
-        self.path = folder / f"events.out.tfevents.{int(now)}.{socket.gethostname()}"
-        self.handle = open(self.path, "ab")
-        header = field(1, 1, struct.pack("<d", now)) + field(3, 2, b"brain.Event:2")
-        self.handle.write(record(header))
-
-    def add_scalar(self, tag: str, value: float, step: int) -> None:
-        self.handle.write(record(scalar_event(tag, float(value), int(step), time.time())))
-
-    def add_session_start(self, step: int) -> None:
-        """A SessionLog START at ``step``: TensorBoard then drops the events of earlier files at this step and
-        later ones (a run resumed from a checkpoint before them: those steps are trained again)."""
-        session_log = field(1, 0, varint(1))
-        event = field(1, 1, struct.pack("<d", time.time())) + field(2, 0, varint(int(step))) + field(7, 2, session_log)
-        self.handle.write(record(event))
-
-    def flush(self) -> None:
-        self.handle.flush()
-
-    def close(self) -> None:
-        self.handle.close()
+    def close(self, trainer) -> None:
+        """Write the hyperparameters (with the last scalar values as metrics) into the run's own event file, then close."""
+        if self.writer is None:
+            return
+        from torch.utils.tensorboard.summary import hparams
+        from .record import run_record
+        settings = flat_hparams({**trainer.config.to_dict(), "resolved": run_record(trainer)["resolved"]})
+        for summary in hparams(settings, dict(self.last)):
+            self.writer.file_writer.add_summary(summary, trainer.step)
+        self.writer.close()
+        self.writer = None

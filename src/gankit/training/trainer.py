@@ -26,6 +26,8 @@ from . import distributed
 from .precision import Precision
 from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
+from .preemption import StopSignals, stop_at_step_boundary
+from .record import run_record
 
 
 # What a resume may change: how long to train, how often to log, sample, save and evaluate, and where to
@@ -273,14 +275,16 @@ class Trainer:
             return self                                      # the run folder (config.json, logs) stays as it is
         if self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            self.config.save(self.out_dir / "config.json")
+            self.config.save(self.out_dir / "config.json", run_record(self))   # + what it resolved to (record.py)
         for hook in self.hooks:
             hook.on_start(self)
         try:
-            while self.step < self.config.steps:
-                logs = self.train_step()
-                for hook in self.hooks:
-                    hook.on_step(self, self.step, logs)
+            with StopSignals() as stop:      # SIGINT/SIGTERM: save this step, then stop (preemption.py)
+                while self.step < self.config.steps:
+                    logs = self.train_step()
+                    for hook in self.hooks:
+                        hook.on_step(self, self.step, logs)
+                    stop_at_step_boundary(self, stop)
         except KeyboardInterrupt:
             kept = (f"the last checkpoint is {self.last_checkpoint}; continue with `gankit train --resume "
                     f"{self.out_dir}`") if self.last_checkpoint else "no checkpoint was saved yet"
