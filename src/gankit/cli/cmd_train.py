@@ -73,7 +73,8 @@ def register(subparsers):
         parser.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, action=action,
                             help=flag_help(flag))
     for flag, text in SWITCHES.items():
-        parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None, help=text)
+        parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None,
+                            help=f"{text} (default: off)")
     parser.set_defaults(func=run)
 
 
