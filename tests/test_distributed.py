@@ -90,3 +90,30 @@ def test_gpu_only_switches_are_refused_on_the_cpu(tmp_path):
         result = gankit_train(tmp_path / "x", "mlp-gan", "--data", "ring8", "--steps", "1", *flag)
         assert result.returncode == 2 and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_rank_that_dies_stops_the_others_in_one_line(tmp_path):
+    """kill -9 of rank 1 mid-run: rank 0 stops within seconds with one line naming the last checkpoint,
+    which is whole."""
+    import time
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(30500 + os.getpid() % 1000), "-m", "gankit", "train", "mlp-gan", "--data", "ring8",
+               "--steps", "1000000", "--out", str(out), "--no-progress", "--checkpoint-every", "20"]
+    launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not list((out / "checkpoints").glob("*.pt")) and time.time() < deadline:
+            time.sleep(0.5)
+        assert list((out / "checkpoints").glob("*.pt")), "no checkpoint within 2 minutes"
+        workers = subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 2
+        os.kill(int(max(workers, key=int)), 9)          # the later-started worker: rank 1
+        _, stderr = launcher.communicate(timeout=60)
+    finally:
+        launcher.kill()
+    lines = [line for line in stderr.splitlines() if line.startswith("gankit: error:")]
+    assert len(lines) == 1 and "another training process stopped answering" in lines[0]
+    assert "the last checkpoint is" in lines[0] and "--resume" in lines[0]
+    for path in (out / "checkpoints").glob("*.pt"):
+        torch.load(path, weights_only=True)

@@ -29,6 +29,19 @@ from ..errors import GankitError
 TIMEOUT = timedelta(minutes=10)      # a rank that stops answering fails the others' collectives after this
 
 
+class PeerLost(GankitError):
+    """Another training process stopped answering (it died, or its machine did)."""
+
+
+def collective(operation, *args, **kwargs):
+    """A torch.distributed call; a peer that died or hung becomes a one-line :class:`PeerLost`."""
+    try:
+        return operation(*args, **kwargs)
+    except (RuntimeError, dist.DistError) as error:
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise PeerLost(f"another training process stopped answering ({reason})") from None
+
+
 @dataclass(frozen=True)
 class Distributed:
     """This process's place among the data-parallel processes (world 1: training alone)."""
@@ -59,7 +72,7 @@ class Distributed:
     def broadcast_parameters(self, module: torch.nn.Module) -> None:
         if self.active:
             for tensor in (*module.parameters(), *module.buffers()):
-                dist.broadcast(tensor.data, src=0)
+                collective(dist.broadcast, tensor.data, src=0)
 
     def average_gradients(self, module: torch.nn.Module, loss: torch.Tensor) -> float:
         """All-reduce ``module``'s gradients (mean over processes) and the loss; returns the mean loss."""
@@ -68,7 +81,7 @@ class Distributed:
         params = [p for p in module.parameters() if p.requires_grad]
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         flat = torch.cat([loss.detach().reshape(1).float(), *(g.reshape(-1).float() for g in grads)])
-        dist.all_reduce(flat)
+        collective(dist.all_reduce, flat)
         flat /= self.world
         offset = 1
         for p, g in zip(params, grads):
@@ -83,7 +96,7 @@ class Distributed:
         if not self.active:
             return signum
         flag = torch.tensor([signum or 0], dtype=torch.int64)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        collective(dist.all_reduce, flag, op=dist.ReduceOp.MAX)
         return int(flag) or None
 
     def gather(self, value) -> list:
@@ -91,12 +104,12 @@ class Distributed:
         if not self.active:
             return [value]
         gathered = [None] * self.world
-        dist.all_gather_object(gathered, value)
+        collective(dist.all_gather_object, gathered, value)
         return gathered
 
     def barrier(self) -> None:
         if self.active:
-            dist.barrier()
+            collective(dist.barrier)
 
     def close(self) -> None:
         if self.active and dist.is_initialized():

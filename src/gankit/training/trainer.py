@@ -252,6 +252,11 @@ class Trainer:
                 phase.after_step()
             context.logs.update(phase_logs)
 
+    def resume_hint(self) -> str:
+        if self.last_checkpoint is None:
+            return "no checkpoint was saved yet"
+        return f"the last checkpoint is {self.last_checkpoint}; continue with `gankit train --resume {self.out_dir}`"
+
     def diverged(self, phase, value: float):
         raise TrainingDiverged(
             f"{phase.name} loss became {value} at step {self.step + 1}; training stopped, "
@@ -286,10 +291,10 @@ class Trainer:
                         hook.on_step(self, self.step, logs)
                     stop_at_step_boundary(self, stop)
         except KeyboardInterrupt:
-            kept = (f"the last checkpoint is {self.last_checkpoint}; continue with `gankit train --resume "
-                    f"{self.out_dir}`") if self.last_checkpoint else "no checkpoint was saved yet"
-            print(f"gankit: interrupted at step {self.step}: {kept}", file=sys.stderr)
+            print(f"gankit: interrupted at step {self.step}: {self.resume_hint()}", file=sys.stderr)
             raise
+        except distributed.PeerLost as error:
+            raise distributed.PeerLost(f"{error} at step {self.step + 1}; stopped: {self.resume_hint()}") from None
         finally:
             self.batches.close()
             for hook in self.hooks:
