@@ -37,8 +37,9 @@ def files_under(folder) -> list[str]:
 
 def test_sample_into_a_folder_or_an_unwritable_place(capsys, tmp_path, trained_run):
     (tmp_path / "grids").mkdir()
-    assert "--out " + str(tmp_path / "grids") + " is a folder, not a file" in one_line_error(
-        capsys, ["sample", trained_run, "--out", tmp_path / "grids"])
+    # an existing folder is where one PNG per sample goes; 2-D points have no images
+    assert f"--out {tmp_path / 'grids'} writes one image per sample, but 'mlp-gan' generates samples of shape (2,)" \
+        in one_line_error(capsys, ["sample", trained_run, "--out", tmp_path / "grids"])
     (tmp_path / "afile").write_text("")
     error = one_line_error(capsys, ["sample", trained_run, "--out", tmp_path / "afile" / "x.png"])
     assert f"{tmp_path / 'afile'} is a file, not a folder" in error
@@ -137,7 +138,7 @@ def test_output_checks_and_devices_for_library_callers(tmp_path):
         check_output_file(tmp_path, "--save-stats")
     assert not files_under(tmp_path)                      # checking creates nothing
     assert resolve_device("cpu:0").type == "cpu"
-    with pytest.raises(GankitError, match="device 'meta' cannot run gankit .*devices here: cpu"):
+    with pytest.raises(GankitError, match="device 'meta' cannot run gankit .*devices here: auto, cpu"):
         resolve_device("meta")
 
 
