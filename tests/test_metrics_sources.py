@@ -45,6 +45,12 @@ class MeanPixel(FeatureExtractor):
         return features, features
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Folder features are cached: each test writes its own cache, never the user's."""
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+
+
 def digits(n=12, seed=0) -> torch.Tensor:
     return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 
@@ -84,12 +90,13 @@ def test_folders_skip_non_images_with_a_count_and_refuse_broken_or_empty_ones(tm
         folder_images(tmp_path / "empty")
 
 
-def test_folder_and_tensor_paths_agree_and_ignore_batch_size(tmp_path):
+def test_folder_and_tensor_paths_agree_and_ignore_batch_size(tmp_path, monkeypatch):
     images = digits(7)
     save_pngs(images, tmp_path / "pngs")
     Image.new("RGB", (5, 3), (9, 9, 9)).save(tmp_path / "pngs" / "zz_other_size.png")   # mixed sizes
     from_tensors = tensor_features(images, MeanPixel(), batch_size=3).features
     for batch_size in (1, 4, 50):
+        monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / f"cache{batch_size}"))     # a feature pass each
         from_folder = folder_features(tmp_path / "pngs", MeanPixel(), batch_size=batch_size).features
         assert torch.equal(from_folder[:7], from_tensors)
         assert from_folder[7].tolist() == [9.0, 9.0, 9.0]
