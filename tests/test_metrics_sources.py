@@ -213,7 +213,8 @@ def test_cli_fid_is_kid_pr_with_the_mnist_classifier(tmp_path, capsys):
     a, b, stats = str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "a.npz")
     common = ["--backend", "mnist-classifier", "--quiet", "--json"]
     fid = run_json(capsys, "fid", a, b, *common)
-    assert set(fid) == {"fid", "protocol", "n_a", "n_b"} and fid["n_a"] == fid["n_b"] == 12 and fid["fid"] > 0
+    assert set(fid) == {"metric", "value", "fid", "protocol", "n_a", "n_b"} and fid["n_a"] == fid["n_b"] == 12
+    assert fid["metric"] == "fid" and fid["value"] == fid["fid"] > 0
     assert fid["protocol"] == "mnist-classifier-fc128"
     run_json(capsys, "fid", a, "--save-stats", stats, *common)
     from_npz = run_json(capsys, "fid", stats, b, *common)
@@ -225,6 +226,7 @@ def test_cli_fid_is_kid_pr_with_the_mnist_classifier(tmp_path, capsys):
     assert kid["subset_size"] == 12 and np.isfinite(kid["kid"])
     pr = run_json(capsys, "pr", a, a, *common)
     assert pr["precision"] == pr["recall"] == pr["coverage"] == 1.0
+    assert pr["protocol"] == "pr_mnist-classifier-fc128_k3" and pr["metric"] == "pr" and pr["value"] == 1.0
 
 
 def test_a_bad_second_source_fails_before_the_first_feature_pass(tmp_path, capsys, monkeypatch):

@@ -13,6 +13,9 @@ Input protocols of the ``inception`` backend (both feed the same network and wei
 * ``pytorch-fid``: ``x / 255``, ``F.interpolate(bilinear, align_corners=False)`` to 299, ``2x - 1``:
   what ``python -m pytorch_fid`` computes (its values differ slightly from the TF protocol).
 
+``vgg16`` backend: VGG-16 fc2 (4096-d), the feature space of improved precision/recall
+(:mod:`gankit.metrics.vgg16`); ``torchscript``: a user's file (:mod:`gankit.metrics.custom_features`).
+
 ``mnist-classifier`` backend: the 128-d fc features (and 10 logits) of gankit's MNIST classifier on
 28x28 grayscale images (channel mean of the RGB input; other sizes are resized with antialiasing).
 
@@ -36,7 +39,7 @@ from ..runtime import resolve_device
 
 INCEPTION_SIZE = 299
 PROTOCOLS = ("tf-inception", "pytorch-fid")
-BACKENDS = ("inception", "mnist-classifier")
+BACKENDS = ("inception", "mnist-classifier", "vgg16")      # and "torchscript", a user's file (--features)
 
 
 def images_to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -199,9 +202,17 @@ class MnistClassifierFeatures(FeatureExtractor):
 
 def make_extractor(backend: str = "inception", *, protocol: str = "tf-inception",
                    device: str | torch.device = "cpu", weights=None) -> FeatureExtractor:
-    """Build a backend by name: ``inception`` (default) or ``mnist-classifier``."""
+    """Build a backend by name: ``inception`` (default), ``mnist-classifier``, ``vgg16`` (fc2, the precision/
+    recall papers' features: :mod:`gankit.metrics.vgg16`) or ``torchscript`` (``weights`` is the user's
+    TorchScript file: :mod:`gankit.metrics.custom_features`)."""
     if backend == "inception":
         return InceptionFeatures(protocol, device, weights)
     if backend == "mnist-classifier":
         return MnistClassifierFeatures(device, weights)
+    if backend == "vgg16":
+        from .vgg16 import VGG16Features
+        return VGG16Features(device, weights)
+    if backend == "torchscript":
+        from .custom_features import TorchScriptFeatures
+        return TorchScriptFeatures(weights, device)
     raise GankitError(f"unknown feature backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
