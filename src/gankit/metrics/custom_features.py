@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -42,7 +43,9 @@ class TorchScriptFeatures(FeatureExtractor):
                               "mapping uint8 images (N, 3, H, W) to features (N, D)")
         self.device = resolve_device(device)
         try:
-            self.model = torch.jit.load(str(self.weights_path), map_location=self.device).eval()
+            with warnings.catch_warnings():     # torch >= 2.9 deprecates TorchScript: the format is the user's
+                warnings.filterwarnings("ignore", message=".*torch.jit.load.*deprecated", category=DeprecationWarning)
+                self.model = torch.jit.load(str(self.weights_path), map_location=self.device).eval()
         except Exception as error:          # not a TorchScript archive (a pickled model, a state dict...)
             raise GankitError(f"--features {path} is not a TorchScript file ({type(error).__name__}); save your "
                               "module with torch.jit.save(torch.jit.script(module), FILE.pt)") from None
