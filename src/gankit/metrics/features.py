@@ -27,8 +27,10 @@ features by about 1e-3 relative and FID in its second decimal.
 from __future__ import annotations
 
 import hashlib
+import os
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -108,6 +110,18 @@ def ieee_float32():
 def to_host(tensor: torch.Tensor | None) -> torch.Tensor | None:
     """float32 on the CPU (on a GPU this waits for the kernels that compute ``tensor``)."""
     return None if tensor is None else tensor.float().cpu()
+
+
+def given_weights(path, env: str, what: str, remedy: str) -> Path | None:
+    """The weight file named by ``path`` (an option), else by the environment variable ``env``; None when
+    neither names one; a one-line error (ending with ``remedy``) when the file named does not exist."""
+    for explicit, origin in ((path, "the given path"), (os.environ.get(env), f"${env}")):
+        if explicit:
+            explicit = Path(explicit).expanduser()
+            if not explicit.is_file():
+                raise GankitError(f"{what} weights not found at {explicit} ({origin}); {remedy}")
+            return explicit
+    return None
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:

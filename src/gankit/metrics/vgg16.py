@@ -39,7 +39,7 @@ from torch import nn
 from ..data.download import cache_dir
 from ..errors import GankitError
 from ..runtime import resolve_device
-from .features import FeatureExtractor, ieee_float32, resize_tf1_bilinear
+from .features import FeatureExtractor, given_weights, ieee_float32, resize_tf1_bilinear
 
 VGG16_FILE = "vgg16-397923af.pth"
 VGG16_URL = "https://download.pytorch.org/models/" + VGG16_FILE
@@ -83,13 +83,9 @@ def missing_vgg16_message() -> str:
 
 def find_vgg16_weights(path: str | os.PathLike | None = None) -> Path:
     """The given path, else ``$GANKIT_VGG16_WEIGHTS``, else the file in the gankit cache or torch hub's."""
-    for explicit, origin in ((path, "the given path"), (os.environ.get(WEIGHTS_ENV), f"${WEIGHTS_ENV}")):
-        if explicit:
-            explicit = Path(explicit).expanduser()
-            if not explicit.is_file():
-                raise GankitError(f"VGG-16 weights not found at {explicit} ({origin}); fix the path to "
-                                  f"torchvision's {VGG16_FILE} (from {VGG16_URL})")
-            return explicit
+    explicit = given_weights(path, WEIGHTS_ENV, "VGG-16", f"fix the path to torchvision's {VGG16_FILE} (from {VGG16_URL})")
+    if explicit is not None:
+        return explicit
     for candidate in (cache_dir() / VGG16_FILE, Path(torch.hub.get_dir()) / "checkpoints" / VGG16_FILE):
         if candidate.is_file():
             return candidate
