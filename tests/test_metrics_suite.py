@@ -204,3 +204,17 @@ def test_save_stats_of_a_dataset_name_and_published_npz_files_as_they_are(tmp_pa
     for reference in ("mnist-test.npz", "published.npz"):
         from_file, = run_lines(capsys, "metrics", a, tmp_path / reference, "--fid", *common)
         assert from_file["metric"] == "fid" and from_file["value"] == pytest.approx(direct["value"], rel=1e-4)
+
+
+def test_weights_without_a_classifier_have_one_fingerprint_in_every_process(tmp_path):
+    """The converted offline Inception has no fc: nn.Linear's random init changed the weights' fingerprint in
+    each process, so the feature cache never hit (issue 19: a repeated `gankit fid` took as long again)."""
+    from gankit.metrics.features import InceptionFeatures
+    from gankit.metrics.inception_weights import random_inception
+    state = {key: value for key, value in random_inception().state_dict().items() if not key.startswith("fc.")}
+    torch.save(state, tmp_path / "no-classifier.pth")
+    fingerprints = set()
+    for seed in (1, 2):
+        torch.manual_seed(seed)                                   # another process: another random fc
+        fingerprints.add(InceptionFeatures(weights=tmp_path / "no-classifier.pth").weights_id)
+    assert len(fingerprints) == 1
