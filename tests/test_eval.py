@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+import gankit
 from gankit.cli import main
 from gankit.config import TrainConfig
 from gankit.metrics.mnist_classifier import installed_ccexam_weights
@@ -47,6 +49,11 @@ def test_trainer_logs_the_metric_every_k_steps_and_eval_reproduces_it(run, capsy
     assert result["metric"] == "fid_mnist-classifier-fc128_n20_vs_mnist-train"
     assert (result["n_fake"], result["n_real"]) == (20, 20)
     assert result["value"] == pytest.approx(logged[4], rel=1e-9)  # same weights, seed and n as the hook
+    assert result["protocol"] == "mnist-classifier-fc128"         # the shape of `gankit fid --json`
+    appended = json.loads((run / "eval.jsonl").read_text().splitlines()[-1])     # `tail -1 RUN/eval.jsonl`
+    assert {key: appended[key] for key in result} == result and appended["gankit"] == gankit.__version__
+    assert appended["options"] == {"num": 20, "seed": 0, "batch_size": 100, "device": "cpu", "classifier": None}
+    assert datetime.fromisoformat(appended["time"]).tzinfo is not None
     assert "features samples" in captured.err                      # long work shows a progress bar
     # 20 < 128 samples: the rank warning comes as one gankit line, not Python's file:line form
     assert "gankit: warning: " in captured.err and "Warning:" not in captured.err

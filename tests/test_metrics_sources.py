@@ -45,6 +45,12 @@ class MeanPixel(FeatureExtractor):
         return features, features
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Folder features are cached: each test writes its own cache, never the user's."""
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+
+
 def digits(n=12, seed=0) -> torch.Tensor:
     return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 
@@ -84,12 +90,13 @@ def test_folders_skip_non_images_with_a_count_and_refuse_broken_or_empty_ones(tm
         folder_images(tmp_path / "empty")
 
 
-def test_folder_and_tensor_paths_agree_and_ignore_batch_size(tmp_path):
+def test_folder_and_tensor_paths_agree_and_ignore_batch_size(tmp_path, monkeypatch):
     images = digits(7)
     save_pngs(images, tmp_path / "pngs")
     Image.new("RGB", (5, 3), (9, 9, 9)).save(tmp_path / "pngs" / "zz_other_size.png")   # mixed sizes
     from_tensors = tensor_features(images, MeanPixel(), batch_size=3).features
     for batch_size in (1, 4, 50):
+        monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / f"cache{batch_size}"))     # a feature pass each
         from_folder = folder_features(tmp_path / "pngs", MeanPixel(), batch_size=batch_size).features
         assert torch.equal(from_folder[:7], from_tensors)
         assert from_folder[7].tolist() == [9.0, 9.0, 9.0]
@@ -206,7 +213,8 @@ def test_cli_fid_is_kid_pr_with_the_mnist_classifier(tmp_path, capsys):
     a, b, stats = str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "a.npz")
     common = ["--backend", "mnist-classifier", "--quiet", "--json"]
     fid = run_json(capsys, "fid", a, b, *common)
-    assert set(fid) == {"fid", "protocol", "n_a", "n_b"} and fid["n_a"] == fid["n_b"] == 12 and fid["fid"] > 0
+    assert set(fid) == {"metric", "value", "fid", "protocol", "n_a", "n_b"} and fid["n_a"] == fid["n_b"] == 12
+    assert fid["metric"] == "fid" and fid["value"] == fid["fid"] > 0
     assert fid["protocol"] == "mnist-classifier-fc128"
     run_json(capsys, "fid", a, "--save-stats", stats, *common)
     from_npz = run_json(capsys, "fid", stats, b, *common)
@@ -218,6 +226,7 @@ def test_cli_fid_is_kid_pr_with_the_mnist_classifier(tmp_path, capsys):
     assert kid["subset_size"] == 12 and np.isfinite(kid["kid"])
     pr = run_json(capsys, "pr", a, a, *common)
     assert pr["precision"] == pr["recall"] == pr["coverage"] == 1.0
+    assert pr["protocol"] == "pr_mnist-classifier-fc128_k3" and pr["metric"] == "pr" and pr["value"] == 1.0
 
 
 def test_a_bad_second_source_fails_before_the_first_feature_pass(tmp_path, capsys, monkeypatch):

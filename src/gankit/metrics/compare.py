@@ -1,7 +1,7 @@
 """FID between two sources from Python: the computation behind `gankit fid A B`.
 
     >>> gankit.fid("samples/", "fashion-mnist@test", num=10000)
-    {'fid': ..., 'protocol': 'tf-inception-pool3-2048', 'n_a': 10000, 'n_b': 10000}
+    {'metric': 'fid', 'value': ..., 'fid': ..., 'protocol': 'tf-inception-pool3-2048', 'n_a': 10000, 'n_b': 10000}
 
 A source is a folder of images, a ``.npz`` of statistics, a dataset name (``NAME`` or ``NAME@test``;
 its first ``num`` images) or a run folder/checkpoint (``num`` generated samples; ``sample_run``, which
@@ -14,8 +14,8 @@ from pathlib import Path
 from ..errors import GankitError
 from ..runtime import resolve_device
 from .features import FeatureExtractor, make_extractor
-from .fid import fid_from_stats
 from .sources import RunSampler, check_source, for_each_source, source_stats
+from .suite import fid_result
 
 
 def same_file(first, second) -> bool:
@@ -44,7 +44,7 @@ class LazyExtractor:
 def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = "inception",
         protocol: str = "tf-inception", device=None, batch_size: int = 50, weights=None, seed: int = 0,
         progress: bool = False, save_stats_a: str | Path | None = None, sample_run: RunSampler | None = None) -> dict:
-    """``{"fid", "protocol", "n_a", "n_b"}`` as `gankit fid --json` prints it; ``save_stats_a`` also
+    """``{"metric": "fid", "value", "fid", "protocol", "n_a", "n_b"}`` as `gankit fid --json` prints it; ``save_stats_a`` also
     writes the first source's statistics (pytorch-fid's npz layout); ``sample_run`` samples a run source."""
     extractor = LazyExtractor(backend, protocol, device, weights)
     options = dict(num=num, batch_size=batch_size, progress=progress, seed=seed, sample_run=sample_run)
@@ -58,5 +58,4 @@ def fid(source_a: str, source_b: str, *, num: int | None = None, backend: str = 
     if save_stats_a:                                     # only once both sources were read
         stats_a.save(save_stats_a)
     name = (extractor.built.name if extractor.built else None) or stats_a.protocol or stats_b.protocol
-    return {"fid": fid_from_stats(stats_a, stats_b, device=extractor.device), "protocol": name or "unknown",
-            "n_a": stats_a.n, "n_b": stats_b.n}
+    return fid_result(stats_a, stats_b, name or "unknown", extractor.device)

@@ -1,8 +1,16 @@
-"""The on-disk cache of registered datasets' features and FID statistics (``$GANKIT_CACHE/metrics``).
+"""The on-disk cache of features and FID statistics (``$GANKIT_CACHE/metrics``): datasets and image folders.
 
-An entry is keyed by dataset, split, image shape, ``num``, feature protocol and the fingerprint of the
-weights actually loaded (:func:`gankit.metrics.features.weights_fingerprint`), so weights from
+A dataset's entry is keyed by dataset, split, image shape, ``num``, feature protocol and the fingerprint
+of the weights actually loaded (:func:`gankit.metrics.features.weights_fingerprint`), so weights from
 ``--weights``, an environment variable or a newly installed file never reuse features of others.
+
+An image folder's entry is keyed by its content as the file system states it (:func:`folder_key`): the
+sha256 of, for each image used (the first ``num`` in sorted order), its path relative to the folder,
+its size in bytes and its modification time in nanoseconds; plus the number of images, the feature
+protocol and the weights' fingerprint. A file written again, touched, added among the first ``num``,
+renamed or removed changes the key, so its features are computed again; a copy of the folder (new
+mtimes) is computed once more. The pixels themselves are not hashed: that would cost a read of every
+file, the very pass the cache saves (an edit that keeps the size and forges the mtime goes unseen).
 
 The cache only ever saves time: an entry that cannot be read (a crash mid-write on another file
 system, a disk error) is computed again with a warning, and a cache folder that cannot be written
@@ -50,6 +58,23 @@ def cache_path(name: str, split: str, shape: tuple, n: int, extractor: FeatureEx
         return None
     key = cache_key(name, split, shape, n, extractor.name, extractor.weights_id)
     return cache_dir() / "metrics" / (key + suffix)
+
+
+def folder_key(folder: Path, files: list[Path]) -> str:
+    """The content key of the images ``files`` of ``folder`` (see the module docstring): 16 hex digits."""
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def folder_cache_path(folder: Path, files: list[Path], extractor: FeatureExtractor) -> Path:
+    """Where the features of the images ``files`` of ``folder`` are cached (the folder's name is only
+    there for a reader of the cache: the key is the content)."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(folder).resolve().name)[:40]
+    return cache_dir() / "metrics" / (f"folder-{readable}_{folder_key(folder, files)}_n{len(files)}_"
+                                      f"{extractor.name}_w{extractor.weights_id}_v{FEATURE_CACHE_VERSION}.npz")
 
 
 def read_arrays(path: Path, required: tuple[str, ...]) -> dict[str, np.ndarray] | None:

@@ -13,6 +13,9 @@ Input protocols of the ``inception`` backend (both feed the same network and wei
 * ``pytorch-fid``: ``x / 255``, ``F.interpolate(bilinear, align_corners=False)`` to 299, ``2x - 1``:
   what ``python -m pytorch_fid`` computes (its values differ slightly from the TF protocol).
 
+``vgg16`` backend: VGG-16 fc2 (4096-d), the feature space of improved precision/recall
+(:mod:`gankit.metrics.vgg16`); ``torchscript``: a user's file (:mod:`gankit.metrics.custom_features`).
+
 ``mnist-classifier`` backend: the 128-d fc features (and 10 logits) of gankit's MNIST classifier on
 28x28 grayscale images (channel mean of the RGB input; other sizes are resized with antialiasing).
 
@@ -24,8 +27,10 @@ features by about 1e-3 relative and FID in its second decimal.
 from __future__ import annotations
 
 import hashlib
+import os
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +41,7 @@ from ..runtime import resolve_device
 
 INCEPTION_SIZE = 299
 PROTOCOLS = ("tf-inception", "pytorch-fid")
-BACKENDS = ("inception", "mnist-classifier")
+BACKENDS = ("inception", "mnist-classifier", "vgg16")      # and "torchscript", a user's file (--features)
 
 
 def images_to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -105,6 +110,18 @@ def ieee_float32():
 def to_host(tensor: torch.Tensor | None) -> torch.Tensor | None:
     """float32 on the CPU (on a GPU this waits for the kernels that compute ``tensor``)."""
     return None if tensor is None else tensor.float().cpu()
+
+
+def given_weights(path, env: str, what: str, remedy: str) -> Path | None:
+    """The weight file named by ``path`` (an option), else by the environment variable ``env``; None when
+    neither names one; a one-line error (ending with ``remedy``) when the file named does not exist."""
+    for explicit, origin in ((path, "the given path"), (os.environ.get(env), f"${env}")):
+        if explicit:
+            explicit = Path(explicit).expanduser()
+            if not explicit.is_file():
+                raise GankitError(f"{what} weights not found at {explicit} ({origin}); {remedy}")
+            return explicit
+    return None
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:
@@ -199,9 +216,17 @@ class MnistClassifierFeatures(FeatureExtractor):
 
 def make_extractor(backend: str = "inception", *, protocol: str = "tf-inception",
                    device: str | torch.device = "cpu", weights=None) -> FeatureExtractor:
-    """Build a backend by name: ``inception`` (default) or ``mnist-classifier``."""
+    """Build a backend by name: ``inception`` (default), ``mnist-classifier``, ``vgg16`` (fc2, the precision/
+    recall papers' features: :mod:`gankit.metrics.vgg16`) or ``torchscript`` (``weights`` is the user's
+    TorchScript file: :mod:`gankit.metrics.custom_features`)."""
     if backend == "inception":
         return InceptionFeatures(protocol, device, weights)
     if backend == "mnist-classifier":
         return MnistClassifierFeatures(device, weights)
+    if backend == "vgg16":
+        from .vgg16 import VGG16Features
+        return VGG16Features(device, weights)
+    if backend == "torchscript":
+        from .custom_features import TorchScriptFeatures
+        return TorchScriptFeatures(weights, device)
     raise GankitError(f"unknown feature backend '{backend}'; valid backends: {', '.join(BACKENDS)}")

@@ -35,6 +35,7 @@ import torch
 from ..data.download import DownloadFailed, RemoteFile, cache_dir, fetch_file
 from ..errors import GankitError
 from .feature_cache import write_atomically
+from .features import given_weights
 from .inception import BasicConv2d, TFInceptionV3
 
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
@@ -82,13 +83,9 @@ def missing_weights_message() -> str:
 
 def find_inception_weights(path: str | os.PathLike | None = None, *, download: bool | None = None) -> Path:
     """The weight file to load, following the lookup order of the module docstring."""
-    for explicit, origin in ((path, "the given path"), (os.environ.get(WEIGHTS_ENV), f"${WEIGHTS_ENV}")):
-        if explicit:
-            explicit = Path(explicit).expanduser()
-            if not explicit.is_file():
-                raise GankitError(f"Inception weights not found at {explicit} ({origin}); fix the path, "
-                                  f"or unset it and run `{PIP_COMMAND}`")
-            return explicit
+    explicit = given_weights(path, WEIGHTS_ENV, "Inception", f"fix the path, or unset it and run `{PIP_COMMAND}`")
+    if explicit is not None:
+        return explicit
     for candidate in (cache_dir() / PYTORCH_FID_FILE, torch_hub_checkpoints() / PYTORCH_FID_FILE,
                       cache_dir() / CONVERTED_FILE):
         if candidate.is_file():
@@ -200,6 +197,10 @@ def load_state_into(model: TFInceptionV3, state: dict, origin: Path) -> TFIncept
     classifier = state.get("fc.weight")
     # pytorch-fid-layout files written without a classifier hold an all-zero fc: no logits there.
     model.has_logits = classifier is not None and bool(classifier.abs().sum() > 0)
+    if classifier is None:           # nn.Linear's random init would change the weights' fingerprint (and so
+        with torch.no_grad():        # the feature cache's key) in every process: an absent classifier is zero
+            model.fc.weight.zero_()
+            model.fc.bias.zero_()
     return model
 
 

@@ -6,7 +6,9 @@ MNIST-like 28x28 data). ``ctx.num_samples`` images are generated (seeded) and co
 ``num_samples`` images of the run's training data at the run's image size (statistics cached); both
 sides are rounded to 8-bit pixels, as saved images are. Gray images are repeated to 3 channels for the
 Inception. The ``metric`` field names the protocol, e.g.
-``fid_tf-inception-pool3-2048_n2000_vs_fashion-mnist-train``.
+``fid_tf-inception-pool3-2048_n2000_vs_fashion-mnist-train``; ``protocol`` names the features alone, as
+`gankit fid --json` does (``pr_tf-inception-pool3-2048_k3`` for precision/recall: Inception features, not
+the papers' VGG-16, see :func:`gankit.metrics.suite.pr_protocol`), and ``n_fake``/``n_real`` the counts.
 
 ``fid-mnist`` and ``classifier-fid`` (``conditional.py``) use the same MNIST-classifier features but not
 the same protocol: ``classifier-fid`` feeds the float samples (no 8-bit rounding) and compares them with a
@@ -28,6 +30,7 @@ from .inception_score import check_split_sizes, inception_score, missing_classif
 from .kid import kernel_inception_distance
 from .precision_recall import manifold_metrics
 from .sources import dataset_features, dataset_stats, tensor_features
+from .suite import pr_protocol
 
 BACKEND_SUFFIXES = {"inception": "", "mnist-classifier": "-mnist"}
 IS_SPLITS = 10              # the Inception Score's splits, as in Salimans et al. 2016's reference code
@@ -64,7 +67,7 @@ def fid_metric(ctx: EvalContext, backend: str) -> dict:
     fake = _fake_features(ctx, extractor, 2).stats(extractor.name)
     real = dataset_stats(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     return {"metric": f"fid_{extractor.name}_n{fake.n}_vs_{label}", "value": fid_from_stats(fake, real),
-            "n_fake": fake.n, "n_real": real.n}
+            "protocol": extractor.name, "n_fake": fake.n, "n_real": real.n}
 
 
 def kid_metric(ctx: EvalContext, backend: str) -> dict:
@@ -74,6 +77,7 @@ def kid_metric(ctx: EvalContext, backend: str) -> dict:
     real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = kernel_inception_distance(real.features, fake.features, seed=ctx.seed)
     return {"metric": f"kid_{extractor.name}_n{len(fake.features)}_vs_{label}", "value": result["kid"],
+            "protocol": extractor.name, "n_fake": len(fake.features), "n_real": len(real.features),
             "kid_std": result["kid_std"], "subset_size": result["subset_size"], "subsets": result["num_subsets"]}
 
 
@@ -84,7 +88,8 @@ def pr_metric(ctx: EvalContext, backend: str) -> dict:
     real = dataset_features(ctx.data_name, "train", extractor, ctx.num_samples, ctx.batch_size, ctx.progress, data)
     result = manifold_metrics(real.features, fake.features)
     return {"metric": f"precision_{extractor.name}_n{len(fake.features)}_vs_{label}",
-            "value": result["precision"], **result}
+            "value": result["precision"], "protocol": pr_protocol(extractor.name), "n_fake": len(fake.features),
+            "n_real": len(real.features), **result}
 
 
 def is_metric(ctx: EvalContext, backend: str) -> dict:
@@ -95,7 +100,7 @@ def is_metric(ctx: EvalContext, backend: str) -> dict:
     fake = _fake_features(ctx, extractor)
     result = inception_score(fake.logits, splits=IS_SPLITS)
     return {"metric": f"is_{extractor.logits_name}_n{len(fake.logits)}",
-            "value": result.pop("is"), **result}
+            "value": result.pop("is"), "protocol": extractor.logits_name, "n_fake": len(fake.logits), **result}
 
 
 VERSUS_TRAINING = "--num samples vs the first --num training images, both as 8-bit pixels"

@@ -10,7 +10,10 @@ A *source* string (the CLI's arguments) is resolved in this order:
 * a folder: every image in it, recursively (PNG, JPEG, BMP, WEBP; sorted by path). Files with other
   extensions are skipped with one warning giving their count; an image that cannot be decoded is an
   error naming it. Grayscale, palette, 16-bit (scaled by 1/257) and RGBA images (alpha dropped, as
-  PIL's ``convert("RGB")`` and pytorch-fid do) become 8-bit RGB;
+  PIL's ``convert("RGB")`` and pytorch-fid do) become 8-bit RGB. Their features are cached in
+  ``$GANKIT_CACHE/metrics`` keyed by the files' names, sizes and mtimes, the number of images, the
+  protocol and the weights (:func:`gankit.metrics.feature_cache.folder_key`): a second metric on the
+  same folder runs no network;
 * a registered dataset name, optionally ``NAME@SPLIT`` (default split ``train``): its first ``num``
   images. Their features and statistics are cached in ``$GANKIT_CACHE/metrics`` keyed by
   dataset, split, image shape, ``num``, feature protocol and the fingerprint of the weights loaded
@@ -43,7 +46,7 @@ from ..data.image_folder import _to_8bit, scan_folder
 from ..data.batches import images_to_float
 from ..errors import GankitError
 from ..registry import DATASETS
-from .feature_cache import FeatureCacheWarning, cache_path, read_arrays, write_arrays
+from .feature_cache import FeatureCacheWarning, cache_path, folder_cache_path, read_arrays, write_arrays
 from .features import FeatureExtractor, images_to_uint8, to_host
 from .fid import FeatureStats
 
@@ -158,12 +161,35 @@ def extract(batches: Iterable[torch.Tensor], extractor: FeatureExtractor, total:
     return Features(torch.cat(features), torch.cat(logits) if logits else None, origin)
 
 
+def cached_features(path: Path | None, extractor: FeatureExtractor, origin: str,
+                    compute: Callable[[], Features]) -> Features:
+    """The features (and logits, if the backend has them) cached at ``path``, else ``compute()``d and
+    written there; ``path`` None: not cached."""
+    required = ("features", "logits") if extractor.has_logits else ("features",)
+    cached = read_arrays(path, required) if path is not None else None
+    if cached is not None:
+        logits = torch.from_numpy(cached["logits"]) if extractor.has_logits else None
+        return Features(torch.from_numpy(cached["features"]), logits, origin)
+    result = compute()
+    if path is not None:
+        arrays = {"features": result.features.numpy()}
+        if result.logits is not None:
+            arrays["logits"] = result.logits.numpy()
+        write_arrays(path, arrays)
+    return result
+
+
 def folder_features(folder: str | Path, extractor: FeatureExtractor, batch_size: int = 50,
                     progress: bool = False, limit: int | None = None) -> Features:
-    files = folder_images(Path(folder))
+    """Features of a folder's first ``limit`` images, cached by the files' names, sizes and mtimes
+    (:func:`gankit.metrics.feature_cache.folder_key`)."""
+    folder = Path(folder)
+    files = folder_images(folder)
     warn_if_fewer(len(files), limit, str(folder))
     files = files[:limit]
-    return extract(iter_folder_batches(files, batch_size), extractor, len(files), str(folder), progress)
+    return cached_features(folder_cache_path(folder, files, extractor), extractor, str(folder),
+                           lambda: extract(iter_folder_batches(files, batch_size), extractor, len(files),
+                                           str(folder), progress))
 
 
 def tensor_features(images: torch.Tensor, extractor: FeatureExtractor, batch_size: int = 50,
@@ -191,19 +217,10 @@ def dataset_features(name: str, split: str, extractor: FeatureExtractor, num: in
         raise GankitError(f"dataset '{name}' holds 2D points; image metrics need image data")
     warn_if_fewer(len(data), num, f"{name}@{split}")
     n = len(data) if num is None else min(num, len(data))
-    path = cache_path(name, split, data.sample_shape, n, extractor, ".npz")
-    required = ("features", "logits") if extractor.has_logits else ("features",)
-    cached = read_arrays(path, required) if path is not None else None
-    if cached is not None:
-        logits = torch.from_numpy(cached["logits"]) if extractor.has_logits else None
-        return Features(torch.from_numpy(cached["features"]), logits, f"{name}@{split}")
-    result = tensor_features(images_to_float(data.head(n)["image"]), extractor, batch_size, progress, f"{name}@{split}")
-    if path is not None:
-        arrays = {"features": result.features.numpy()}
-        if result.logits is not None:
-            arrays["logits"] = result.logits.numpy()
-        write_arrays(path, arrays)
-    return result
+    origin = f"{name}@{split}"
+    return cached_features(cache_path(name, split, data.sample_shape, n, extractor, ".npz"), extractor, origin,
+                           lambda: tensor_features(images_to_float(data.head(n)["image"]), extractor, batch_size,
+                                                   progress, origin))
 
 
 def dataset_stats(name: str, split: str, extractor: FeatureExtractor, num: int | None = None,
