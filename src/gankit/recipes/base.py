@@ -193,7 +193,7 @@ class GAN(nn.Module):
         loss, logs = self.adversarial_discriminator_loss(real_logits, fake_logits)
         if self.objective.penalty is not None:
             penalty = self.objective.penalty(self.discriminator, real_samples, fake_samples, rng)
-            logs["penalty"] = penalty.item()
+            logs["penalty"] = penalty.detach()
             loss = loss + penalty
         return loss + self.regularization("discriminator", real_samples, fake_samples, rng, logs), logs
 
@@ -208,14 +208,14 @@ class GAN(nn.Module):
     def adversarial_discriminator_loss(self, real_outputs, fake_outputs):
         """The objective's D loss on the discriminator's outputs, and its logs (recipes may override)."""
         loss = self.objective.discriminator_loss(real_outputs, fake_outputs)
-        return loss, {"loss_d": loss.item(), "real_score": discriminator_scores(real_outputs).mean().item(),
-                      "fake_score": discriminator_scores(fake_outputs).mean().item()}
+        return loss, {"loss_d": loss.detach(), "real_score": discriminator_scores(real_outputs).mean().detach(),
+                      "fake_score": discriminator_scores(fake_outputs).mean().detach()}
 
     def adversarial_generator_loss(self, fake_outputs, context: StepContext):
         """The objective's G loss on the discriminator's outputs for fakes, and its logs (recipes may override;
         ``context.logs`` holds what this step's earlier phases logged)."""
         loss = self.objective.generator_loss(fake_outputs, None)
-        return loss, {"loss_g": loss.item()}
+        return loss, {"loss_g": loss.detach()}
 
     def regularization(self, role, real_samples, fake_samples, rng, logs):
         """Sum of the every-step regularizers that join ``role``'s loss (lazy ones have their own phase)."""
@@ -225,7 +225,7 @@ class GAN(nn.Module):
                 value = regularizer.weighted(role, self.discriminator, real_samples, fake_samples, rng,
                                              generator_net=self.generator)
                 key = f"reg_{regularizer.name}" + ("_g" if regularizer.applies_to == "both" and role == "generator" else "")
-                logs[key] = logs.get(key, 0.0) + value.item()       # the same one twice (r1, r1:gamma=1): summed
+                logs[key] = logs.get(key, 0.0) + value.detach().double()   # the same one twice (r1, r1:gamma=1): summed
                 total = total + value
         return total
 
@@ -242,7 +242,7 @@ class GAN(nn.Module):
                 fake_samples = self.fake_samples(real_samples.shape[0], labels, rng, context)
             value = regularizer.weighted(role, self.discriminator, real_samples, fake_samples, rng,
                                          generator_net=self.generator) * regularizer.interval
-            return value, {f"reg_{regularizer.name}{suffix}": value.item()}
+            return value, {f"reg_{regularizer.name}{suffix}": value.detach()}
         return loss
 
     def lazy_intervals(self, role: str) -> set:

@@ -42,9 +42,9 @@ class KerasLoopGAN(GAN):
             logits = self.discriminate(samples, None)
             value = (real_cross_entropy if target_real else fake_cross_entropy)(logits)
             kind = "real" if target_real else "fake"
-            logs = {f"loss_d_{kind}": value.item(), f"{kind}_score": logits.mean().item()}
+            logs = {f"loss_d_{kind}": value.detach(), f"{kind}_score": logits.mean().detach()}
             if not target_real:     # the joint BCE loss of this step (D-real ran first), like other models' loss_d
-                logs["loss_d"] = context.logs.get("loss_d_real", 0.0) + value.item()
+                logs["loss_d"] = context.logs.get("loss_d_real", 0.0) + value.detach().double()
             return value, logs
         return loss
 

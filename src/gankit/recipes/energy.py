@@ -37,15 +37,15 @@ class EnergyGAN(GAN):
     def adversarial_discriminator_loss(self, real_outputs, fake_outputs):
         extra = {"k": self.k} if self.balances_energies else {}
         loss = self.objective.discriminator_loss(real_outputs, fake_outputs, **extra)
-        return loss, {"loss_d": loss.item(), "real_energy": energies(real_outputs).mean().item(),
-                      "fake_energy": energies(fake_outputs).mean().item()}
+        return loss, {"loss_d": loss.detach(), "real_energy": energies(real_outputs).mean().detach(),
+                      "fake_energy": energies(fake_outputs).mean().detach()}
 
     def adversarial_generator_loss(self, fake_outputs, context):
         loss = self.objective.generator_loss(fake_outputs, None)
-        logs = {"loss_g": loss.item()}
+        logs = {"loss_g": loss.detach()}
         if "pt_weight" in self.objective.hparams and isinstance(fake_outputs, EnergyOutput) \
                 and fake_outputs.embedding is not None:
-            logs["pulling_away_term"] = pulling_away_term(fake_outputs.embedding.detach()).item()
+            logs["pulling_away_term"] = pulling_away_term(fake_outputs.embedding.detach()).detach()
         if self.balances_energies:
             hparams = self.objective.hparams
             # BEGAN's k update uses the real energy of this step's D phase (Berthelot et al. 2017, Eq. 4)

@@ -71,7 +71,7 @@ class InfoGAN(MultiHeadGAN):
     def head_loss(self, role, real_outputs, real_labels, fake_outputs, latent, logs):
         total, categorical_loss, continuous_loss = self.information_loss(fake_outputs["q"], latent)
         suffix = "d" if role == "discriminator" else "g"
-        logs.update({f"info_cat_{suffix}": categorical_loss.item(), f"info_cont_{suffix}": continuous_loss.item()})
+        logs.update({f"info_cat_{suffix}": categorical_loss.detach(), f"info_cont_{suffix}": continuous_loss.detach()})
         if role == "discriminator":
             logs["q_cat_accuracy"] = float((fake_outputs["q"][:, :self.categories].argmax(1)
                                             == self.split_latent(latent)[1]).double().mean())

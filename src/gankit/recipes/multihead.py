@@ -45,11 +45,11 @@ class MultiHeadGAN(GAN):
         real_scores = self.discriminator.score(real_outputs)
         fake_scores = self.discriminator.score(fake_outputs)
         loss = self.objective.discriminator_loss(real_scores, fake_scores)
-        logs = {"loss_d": loss.item(), "real_score": discriminator_scores(real_scores).mean().item(),
-                "fake_score": discriminator_scores(fake_scores).mean().item()}
+        logs = {"loss_d": loss.detach(), "real_score": discriminator_scores(real_scores).mean().detach(),
+                "fake_score": discriminator_scores(fake_scores).mean().detach()}
         if self.objective.penalty is not None:
             penalty = self.objective.penalty(self.discriminator, real_samples, fake_samples, rng)
-            logs["penalty"] = penalty.item()
+            logs["penalty"] = penalty.detach()
             loss = loss + penalty
         loss = loss + self.regularization("discriminator", real_samples, fake_samples, rng, logs)
         return loss + self.head_loss("discriminator", real_outputs, real_labels, fake_outputs, codes, logs), logs
@@ -59,7 +59,7 @@ class MultiHeadGAN(GAN):
         fake_samples, codes = self.draw_fakes(real_samples.shape[0], rng)
         fake_outputs = self.discriminator.outputs(fake_samples)
         loss = self.adversarial_generator_loss(real_samples, fake_outputs)
-        logs = {"loss_g": loss.item()}
+        logs = {"loss_g": loss.detach()}
         loss = loss + self.regularization("generator", real_samples, fake_samples, rng, logs)
         return loss + self.head_loss("generator", None, real_labels, fake_outputs, codes, logs), logs
 
@@ -82,10 +82,10 @@ class ACGAN(MultiHeadGAN):
     def head_loss(self, role, real_outputs, real_labels, fake_outputs, fake_labels, logs):
         fake_class = F.cross_entropy(fake_outputs["classes"], fake_labels)
         if role == "generator":
-            logs["class_fake_g"] = fake_class.item()
+            logs["class_fake_g"] = fake_class.detach()
             return self.class_weight * fake_class
         real_class, _ = labelled_cross_entropy(real_outputs["classes"], real_labels)
-        logs.update(class_real=real_class.item(), class_fake=fake_class.item(),
+        logs.update(class_real=real_class.detach(), class_fake=fake_class.detach(),
                     class_accuracy_fake=class_accuracy(fake_outputs["classes"], fake_labels))
         if real_labels is not None and (real_labels >= 0).any():
             logs["class_accuracy_real"] = class_accuracy(real_outputs["classes"], real_labels)

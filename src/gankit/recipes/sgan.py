@@ -119,7 +119,7 @@ class SGAN(MultiHeadGAN):
             return loss, logs
         class_logits = self.discriminator.classify(samples)
         supervised, count = labelled_cross_entropy(class_logits, labels)
-        logs.update(labelled_per_step=float(count), loss_supervised=supervised.item(),
+        logs.update(labelled_per_step=float(count), loss_supervised=supervised.detach(),
                     supervised_accuracy=class_accuracy(class_logits.detach(), labels))
         return loss + self.supervised_weight * supervised, logs
 

@@ -74,10 +74,11 @@ class Distributed:
             for tensor in (*module.parameters(), *module.buffers()):
                 collective(dist.broadcast, tensor.data, src=0)
 
-    def average_gradients(self, module: torch.nn.Module, loss: torch.Tensor) -> float:
-        """All-reduce ``module``'s gradients (mean over processes) and the loss; returns the mean loss."""
+    def average_gradients(self, module: torch.nn.Module, loss: torch.Tensor) -> torch.Tensor:
+        """All-reduce ``module``'s gradients (mean over processes) and the loss; returns the mean loss (a
+        device tensor: no host sync)."""
         if not self.active:
-            return loss.item()
+            return loss.detach()
         params = [p for p in module.parameters() if p.requires_grad]
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         flat = torch.cat([loss.detach().reshape(1).float(), *(g.reshape(-1).float() for g in grads)])
@@ -88,7 +89,7 @@ class Distributed:
             count = g.numel()
             p.grad = flat[offset:offset + count].view_as(g).to(g.dtype)
             offset += count
-        return flat[0].item()
+        return flat[0]
 
     def first_signal(self, signum):
         """The stop signal any rank received (None: none): ranks stop at the same step boundary, since

@@ -58,15 +58,17 @@ class MetricsLogger(Hook):
             replace_atomically(self.path, lambda temporary: temporary.write_text("".join(kept)))
 
     def on_step(self, trainer, step, logs):
-        for key, value in logs.items():
-            self.sums[key] += value
+        for key, value in logs.items():     # tensors stay on the device until the window is written: no
+            if isinstance(value, torch.Tensor):     # host sync per step (float64, as Python's float sum)
+                value = value.detach().double()
+            self.sums[key] = self.sums[key] + value
             self.counts[key] += 1
         if due(step, self.every, trainer) or logs.get("_force_log"):
             self.flush(trainer, step)
 
     def flush(self, trainer, step: int) -> None:
         """Write the window's averages at ``step`` and start a new window."""
-        self.write(trainer, step, {k: v / self.counts[k] for k, v in self.sums.items() if not k.startswith("_")})
+        self.write(trainer, step, {k: float(v) / self.counts[k] for k, v in self.sums.items() if not k.startswith("_")})
         self.sums.clear()
         self.counts.clear()
 
@@ -160,7 +162,7 @@ class ProgressBar(Hook):
     def on_step(self, trainer, step, logs):
         self.bar.update(1)
         if step % 10 == 0 or step == trainer.config.steps:
-            shown = {k: f"{v:.3g}" for k, v in logs.items() if k.startswith("loss") or k in ("penalty", "M")}
+            shown = {k: f"{float(v):.3g}" for k, v in logs.items() if k.startswith("loss") or k in ("penalty", "M")}
             self.bar.set_postfix(shown, refresh=False)
 
     def on_end(self, trainer):

@@ -4,7 +4,6 @@ on the device, update the EMA generator, then call the hooks. It knows nothing a
 """
 from __future__ import annotations
 
-import math
 import sys
 import warnings
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
 from . import distributed
 from .precision import Precision
+from .watch import FiniteWatch
 from .data import load_training_data
 from .hooks import Hook, default_hooks, kept_random_state
 from .preemption import StopSignals, stop_at_step_boundary
@@ -111,6 +111,7 @@ class Trainer:
         # batches and latents: one process draws them all; N processes each keep their share (draws.py)
         self.rng = (ShardedGenerator(self.dist.rank, self.dist.world) if self.dist.active
                     else torch.Generator(device="cpu")).manual_seed(config.seed)
+        self.watch = FiniteWatch(self.device)
         self.batches = make_batches(self.data, self.rng, config.seed, rank=self.dist.rank, world=self.dist.world,
                                     workers=config.data_workers)
         self.stage: int | None = None       # the stage whose phases are built (None: none yet)
@@ -153,6 +154,7 @@ class Trainer:
         return self.dist.gather(state) if self.dist.active else state
 
     def save_checkpoint(self, keep: int = 0) -> Path:
+        self.check_finite()                        # never a checkpoint after a divergence
         bad = [name for name, p in self.gan.state_dict().items() if p.is_floating_point() and not torch.isfinite(p).all()]
         if bad:
             raise TrainingDiverged(f"weights became non-finite ({bad[0]}) at step {self.step}; "
@@ -230,7 +232,7 @@ class Trainer:
                 group.setdefault("base_lr", group["lr"])
                 group["lr"] = group["base_lr"] * factor
 
-    def run_phase(self, phase, context) -> None:
+    def run_phase(self, phase, context, index: int) -> None:
         self.gan.requires_grad_(False)
         phase.module.requires_grad_(True)
         optimizer = self.optimizers[phase.optimizer]
@@ -240,13 +242,10 @@ class Trainer:
             with self.precision.autocast():
                 loss, phase_logs = phase.loss(batch, context)
             optimizer.zero_grad(set_to_none=True)
-            if not self.dist.active and not math.isfinite(loss.item()):
-                self.diverged(phase, loss.item())
             self.precision.backward(loss, optimizer)
-            if self.dist.active:                        # mean gradients; a non-finite loss on any rank
-                value = self.dist.average_gradients(phase.module, loss)      # stops every rank here
-                if not math.isfinite(value):
-                    self.diverged(phase, value)
+            # torchrun: mean gradients, and the mean loss, so that every rank sees a divergence at once
+            loss = self.dist.average_gradients(phase.module, loss)
+            self.watch.note(loss, self.step + 1, index)   # checked once per window: no host sync here
             self.precision.step(optimizer)
             if phase.after_step is not None:
                 phase.after_step()
@@ -257,22 +256,28 @@ class Trainer:
             return "no checkpoint was saved yet"
         return f"the last checkpoint is {self.last_checkpoint}; continue with `gankit train --resume {self.out_dir}`"
 
-    def diverged(self, phase, value: float):
-        raise TrainingDiverged(
-            f"{phase.name} loss became {value} at step {self.step + 1}; training stopped, "
-            f"last good checkpoint: {self.last_checkpoint or 'none (lower the learning rate)'}")
+    def check_finite(self) -> None:
+        """Stop if a loss became non-finite since the start (read from the device: once per window)."""
+        bad = self.watch.first_bad()
+        if bad is not None:
+            step, phase, value = bad
+            raise TrainingDiverged(
+                f"{self.phases[phase].name} loss became {value} at step {step}; training stopped, "
+                f"last good checkpoint: {self.last_checkpoint or 'none (lower the learning rate)'}")
 
     def train_step(self) -> dict:
         context = self.schedule.context(self.step, self.rng)
         self.enter_stage(context.stage)
         self.set_learning_rates(self.step)
         self.gan.train()
-        for phase in self.phases:
+        for index, phase in enumerate(self.phases):
             if self.step % phase.interval == 0:
-                self.run_phase(phase, context)
+                self.run_phase(phase, context, index)
         self.gan.requires_grad_(False)
         self.gan.update_ema(self.ema.beta(context))
         self.step += 1
+        if self.step % max(self.config.log_every, 1) == 0 or self.step == self.config.steps:
+            self.check_finite()
         return context.logs
 
     def run(self) -> "Trainer":
