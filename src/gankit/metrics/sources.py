@@ -44,6 +44,7 @@ from tqdm import tqdm
 from ..config import check_seed, is_integer
 from ..data.image_folder import _to_8bit, scan_folder
 from ..data.batches import images_to_float
+from .sharding import gather_rows, shard
 from ..errors import GankitError
 from ..registry import DATASETS
 from .feature_cache import FeatureCacheWarning, cache_path, folder_cache_path, read_arrays, write_arrays
@@ -188,13 +189,21 @@ def folder_features(folder: str | Path, extractor: FeatureExtractor, batch_size:
     warn_if_fewer(len(files), limit, str(folder))
     files = files[:limit]
     return cached_features(folder_cache_path(folder, files, extractor), extractor, str(folder),
-                           lambda: extract(iter_folder_batches(files, batch_size), extractor, len(files),
-                                           str(folder), progress))
+                           lambda: sharded_extract(files, lambda mine: iter_folder_batches(mine, batch_size),
+                                                   extractor, str(folder), progress))
 
 
 def tensor_features(images: torch.Tensor, extractor: FeatureExtractor, batch_size: int = 50,
                     progress: bool = False, origin: str = "samples") -> Features:
-    return extract(iter_tensor_batches(images, batch_size), extractor, images.shape[0], origin, progress)
+    return sharded_extract(images, lambda mine: iter_tensor_batches(mine, batch_size), extractor, origin, progress)
+
+
+def sharded_extract(items, batches_of, extractor: FeatureExtractor, origin: str, progress: bool) -> Features:
+    """:func:`extract` over ``batches_of(items)``; under torchrun each process takes its share of the items
+    and the features are gathered back in order (metrics/sharding.py)."""
+    mine = shard(items)
+    local = extract(batches_of(mine), extractor, len(mine), origin, progress)
+    return Features(gather_rows(local.features, len(items)), gather_rows(local.logits, len(items)), origin)
 
 
 # --------------------------------------------------------------------------- datasets (cached)
