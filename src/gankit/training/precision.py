@@ -9,6 +9,7 @@ state dicts and checkpoints are unchanged); ``--channels-last`` stores weights a
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -50,7 +51,8 @@ class Precision:
             gan.discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(gan.discriminator)
         if self.channels_last:
             gan.to(memory_format=torch.channels_last)
-        if self.compile:
+        if self.compile:     # torch's compiler imports modules that warn about their own deprecated APIs
+            warnings.filterwarnings("ignore", message=r".*torch\.jit\.script_method.*is deprecated")
             gan.generator.compile()
             gan.discriminator.compile()
         return gan
