@@ -31,7 +31,7 @@ import torch
 from ..errors import GankitError
 from ..registry import register_dataset
 from .images import check_channels, check_image_size
-from .locate import find_dataset_folder, not_found
+from .locate import required_folder
 from .stream import FileData, ImageDecoder, image_collection
 
 IMAGES, ATTRIBUTES, PARTITION = "img_align_celeba", "list_attr_celeba.txt", "list_eval_partition.txt"
@@ -119,9 +119,7 @@ def celeba(*, split="train", image_size=None, channels=None, root=None, download
         raise GankitError(f"CelebA crop '{crop}' is unknown; use one of {', '.join(CROPS)}")
     check_image_size(image_size, "celeba")
     check_channels(channels, "celeba")
-    base = find_dataset_folder("celeba", root, IMAGES)
-    if base is None:
-        raise not_found("CelebA", "celeba", root, IMAGES, HOW_TO_GET)
+    base = required_folder("CelebA", "celeba", root, IMAGES, HOW_TO_GET)
     for needed in (ATTRIBUTES, PARTITION):
         if not (base / needed).is_file():
             raise GankitError(f"CelebA file {base / needed} is missing (the images are in {base / IMAGES}); "

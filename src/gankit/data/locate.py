@@ -55,3 +55,11 @@ def not_found(title: str, name: str, root, subpath: str, how: str) -> GankitErro
     """The one-line error for a dataset found in none of its folders: where it was looked for, then ``how``
     to get it."""
     return GankitError(f"{title} not found (looked for {looked_in(name, root, subpath)}); {how}")
+
+
+def required_folder(title: str, name: str, root, subpath: str, how: str) -> Path:
+    """The folder holding ``name``'s ``subpath`` (see :func:`find_dataset_folder`), or :func:`not_found`."""
+    base = find_dataset_folder(name, root, subpath)
+    if base is None:
+        raise not_found(title, name, root, subpath, how)
+    return base

@@ -26,7 +26,7 @@ import torch
 from ..errors import GankitError
 from ..registry import register_dataset
 from .images import check_channels, check_image_size
-from .locate import find_dataset_folder, not_found
+from .locate import required_folder
 from .stream import FileData, ImageDecoder, image_collection
 
 IMAGES = "UTKFace"
@@ -73,9 +73,7 @@ def utkface(*, split="train", image_size=None, channels=None, root=None, downloa
         raise GankitError(f"dataset 'utkface' has no label '{label}'; its labels: {', '.join(LABELS)}")
     check_image_size(image_size, "utkface")
     check_channels(channels, "utkface")
-    base = find_dataset_folder("utkface", root, IMAGES)
-    if base is None:
-        raise not_found("UTKFace", "utkface", root, IMAGES, HOW_TO_GET)
+    base = required_folder("UTKFace", "utkface", root, IMAGES, HOW_TO_GET)
     folder = base / IMAGES
     candidates = [entry.name for entry in folder.iterdir()
                   if entry.is_file() and not entry.name.startswith(".") and entry.name.lower().endswith(".jpg")]
