@@ -109,9 +109,10 @@ class ResNetGenerator(nn.Module):
             raise GankitError(f"conditioning must be one of {', '.join(CONDITIONINGS)}, got {conditioning!r}")
         self.latent_dim, self.conditioning = latent_dim, conditioning
         num_blocks = len(channel_plan) - 1
-        # BigGAN's hierarchical latents: one chunk for the linear layer, one per block
-        self.chunks = [len(c) for c in torch.arange(latent_dim).tensor_split(num_blocks + 1)] \
-            if conditioning == "shared" else [latent_dim]
+        # BigGAN's hierarchical latents: one equal chunk per block, the rest (≥ a chunk) for the linear layer
+        chunk = latent_dim // (num_blocks + 1)
+        self.chunks = ([latent_dim - num_blocks * chunk] + [chunk] * num_blocks if conditioning == "shared"
+                       else [latent_dim])
         if min(self.chunks) < 1:
             raise GankitError(f"latent_dim {latent_dim} is too small to split into {num_blocks + 1} chunks")
         if conditioning == "shared":
@@ -144,7 +145,7 @@ class ResNetGenerator(nn.Module):
     def conditions(self, z, labels):
         """(input of the linear layer, one condition per block)."""
         if self.conditioning == "shared":
-            parts = z.tensor_split(len(self.chunks), dim=1)
+            parts = z.split(self.chunks, dim=1)
             embedded = self.shared(labels)
             return parts[0], [torch.cat([embedded, part], dim=1) for part in parts[1:]]
         return z, [labels] * len(self.blocks)

@@ -85,7 +85,7 @@ class GAN(nn.Module):
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, latent_dim: int,
                  sample_shape: tuple, objective: str | Objective | None = None,
                  regularizers: tuple = (), num_classes: int = 0, defaults: Optional[dict] = None,
-                 latent_opt=None, **hparam_overrides):
+                 latent_opt=None, default_objective: str = "nonsaturating", **hparam_overrides):
         super().__init__()
         unknown = set(hparam_overrides) - set(HPARAM_KEYS)
         if unknown:
@@ -97,7 +97,7 @@ class GAN(nn.Module):
         self.latent_dim = latent_dim
         self.sample_shape = tuple(sample_shape)
         self.num_classes = num_classes
-        self.objective = resolve_objective(objective or "nonsaturating")
+        self.objective = resolve_objective(objective or default_objective)
         self.regularizers = tuple(self.build_regularizer(r) for r in regularizers)
         self.check_compatible()
         self.latent_optimizer = build_latent_optimizer(latent_opt)
