@@ -56,7 +56,7 @@ def resnet_pair(sample_shape, model: str, width: int, latent_dim: int, *, d_mult
     return generator, discriminator
 
 
-@register_model("sngan", data="fashion-mnist", tiny=dict(width=4),
+@register_model("sngan", data="fashion-mnist", tiny=dict(width=4), paper_shape=CIFAR_SHAPE,
                 help="SNGAN ResNet (Miyato et al. 2018): SN D, hinge, Adam 2e-4 β=(0,0.9), n_critic 5, linear lr "
                      "decay, z 128, ch 64 (G 256, D 128 at 32 px)")
 def sngan(sample_shape=CIFAR_SHAPE, num_classes=0, latent_dim=128, width=64, **recipe):
@@ -67,7 +67,7 @@ def sngan(sample_shape=CIFAR_SHAPE, num_classes=0, latent_dim=128, width=64, **r
                defaults=SNGAN_HPARAMS, default_objective="hinge", **recipe)
 
 
-@register_model("sngan-projection", data="mnist", tiny=dict(width=4),
+@register_model("sngan-projection", data="mnist", tiny=dict(width=4), paper_shape=CIFAR_SHAPE,
                 help="SNGAN with conditional BN in G and a projection D (Miyato & Koyama 2018), hinge, "
                      "Adam 2e-4 β=(0,0.9), n_critic 5, linear decay")
 def sngan_projection(sample_shape=CIFAR_SHAPE, num_classes=10, latent_dim=128, width=64, **recipe):
@@ -80,7 +80,7 @@ def sngan_projection(sample_shape=CIFAR_SHAPE, num_classes=10, latent_dim=128, w
                           num_classes=classes, defaults=SNGAN_HPARAMS, default_objective="hinge", **recipe)
 
 
-@register_model("sagan", data="fashion-mnist", tiny=dict(width=4),
+@register_model("sagan", data="fashion-mnist", tiny=dict(width=4), paper_shape=CIFAR_SHAPE,
                 help="SAGAN (Zhang et al. 2019): SN in G and D, self-attention at half the image size, hinge, "
                      "TTUR G 1e-4 / D 4e-4, β=(0,0.9), z 128, ch 64")
 def sagan(sample_shape=CIFAR_SHAPE, num_classes=0, latent_dim=128, width=64, attention=None, **recipe):
@@ -93,7 +93,7 @@ def sagan(sample_shape=CIFAR_SHAPE, num_classes=0, latent_dim=128, width=64, att
                defaults=dict(lr_g=1e-4, lr_d=4e-4, betas=(0.0, 0.9), n_critic=1), default_objective="hinge", **recipe)
 
 
-@register_model("biggan", data="mnist", tiny=dict(width=4, latent_dim=20, shared_dim=8),
+@register_model("biggan", data="mnist", tiny=dict(width=4, latent_dim=20, shared_dim=8), paper_shape=CIFAR_SHAPE,
                 help="BigGAN (Brock et al. 2019), CIFAR config: shared class embedding 128 + hierarchical z 128 "
                      "in every CBN, projection D, SN in G and D, attention, ortho 1e-4 (embedding excluded), "
                      "hinge, Adam 2e-4 β=(0,0.999), n_critic 4, EMA from step 1000, truncation by resampling")
