@@ -98,5 +98,6 @@ def test_truncation_is_refused_where_the_latent_is_not_gaussian(tmp_path, capsys
     import torch
     half = sample(dc, 4, latent=latent * 0.5)
     assert torch.equal(sample(dc, 4, latent=latent, truncation=0.5), half)
-    with pytest.raises(GankitError, match=r"truncation ψ must be a number in \[0, 1\]"):
-        sample(dc, 2, truncation=1.5)
+    for bad in (0, -0.5, 2.5):
+        with pytest.raises(GankitError, match=r"truncation ψ must be a number in \(0, 2\]"):
+            sample(dc, 2, truncation=bad)

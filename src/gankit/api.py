@@ -99,3 +99,19 @@ def evaluate(run: str | Path, metric: str, num: int = 1000, *, seed: int = 0, ba
     classifier = Path(classifier_path) if classifier_path else None
     return evaluate_gan(gan, gan.config, metric, num, seed=seed, batch_size=batch_size, run_dir=Path(run),
                         classifier_path=classifier, progress=progress, context=run_context(gan, gan.config, gan.step))
+
+
+def parameter_counts(pattern: str = "*") -> dict:
+    """``{model: {"shape", "generator", "discriminator"}}``: parameters of each registered model built with
+    its defaults (its paper configuration) for its ``paper_shape`` meta, else 1×28×28 (2 for 2-D data);
+    conditional models with 10 classes."""
+    from .registry import MODELS
+    counts = {}
+    for name in MODELS.names(pattern):
+        meta = MODELS.entry(name).meta
+        shape = tuple(meta.get("paper_shape", (2,) if meta.get("data") in ("ring8", "grid25") else (1, 28, 28)))
+        gan = create(name, sample_shape=shape, num_classes=10)
+        counts[name] = {"shape": list(shape),
+                        "generator": sum(p.numel() for p in gan.generator.parameters()),
+                        "discriminator": sum(p.numel() for p in gan.discriminator.parameters())}
+    return counts

@@ -31,6 +31,7 @@ class TrainConfig:
     # the default one, brings its paper's settings (lr, betas, n_critic; `gankit list objectives`)
     objective: Optional[str] = None
     regularizers: tuple = ()
+    latent_opt: Optional[str] = None         # LOGAN's latent step, e.g. "logan:alpha=0.9" (recipes/latent_opt.py)
     lr_g: Optional[float] = None             # None: the recipe's / objective's paper value
     lr_d: Optional[float] = None
     betas: Optional[tuple] = None
@@ -92,7 +93,7 @@ class TrainConfig:
 
     def check_collections(self) -> None:
         """Names are strings, regularizers a list of spec strings, model_args a mapping of builder options."""
-        for key in ("model", "data", "objective", "optimizer", "eval_metric", "device", "label"):
+        for key in ("model", "data", "objective", "optimizer", "eval_metric", "device", "label", "latent_opt"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, str):
                 raise GankitError(f"{key} must be a name (a string), got {value!r}")
@@ -111,6 +112,8 @@ class TrainConfig:
             chosen["objective"] = self.objective
         if self.regularizers:
             chosen["regularizers"] = tuple(self.regularizers)
+        if self.latent_opt:
+            chosen["latent_opt"] = self.latent_opt
         return {**self.model_args, **chosen}
 
     def to_dict(self) -> dict:
@@ -225,6 +228,16 @@ def load_config(path: str | Path, **overrides) -> TrainConfig:
         raise GankitError(f"config file {path} must hold key/value pairs (a JSON object), not {type(values).__name__}")
     settings = {key: value for key, value in values.items() if key not in RUN_RECORD_KEYS}
     return TrainConfig.from_dict({**settings, **{key: value for key, value in overrides.items() if value is not None}})
+
+
+def parse_number(text: str):
+    """``text`` as an int, else a float, else the text itself (spec options: ``r1:gamma=1``)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def parse_value(text: str) -> Any:

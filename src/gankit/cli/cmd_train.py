@@ -13,7 +13,7 @@ FLAGS = {"steps": int, "batch_size": int, "seed": int, "lr_g": float, "lr_d": fl
          "optimizer": str, "image_size": int, "channels": int, "sample_every": int,
          "checkpoint_every": int, "log_every": int, "eval_every": int, "eval_metric": str,
          "eval_num": int, "device": str, "objective": str, "labels_per_class": int, "label": str,
-         "data_workers": int, "precision": str}
+         "data_workers": int, "precision": str, "latent_opt": str}
 # on/off switches that map onto boolean TrainConfig fields
 SWITCHES = {"channels_last": "store weights and image batches channels-last (NHWC)",
             "compile": "torch.compile the generator and discriminator (in place; checkpoints unchanged)",
@@ -39,13 +39,15 @@ FLAG_HELP = {"steps": "training steps in all (with --resume: the total to reach)
              "labels_per_class": "semi-supervised: keep this many labels per class, the rest unlabelled",
              "data_workers": "processes decoding streamed image files ahead of training",
              "precision": "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, GPU only)",
+             "latent_opt": "LOGAN's latent optimisation (Wu et al. 2019), e.g. logan or "
+                           "logan:alpha=0.9,beta=5,weight=300,fraction=0.8,natural=false",
              "objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
                           "brings its paper's lr/betas/n_critic, omitting it keeps the model's own"}
 # what a flag left out means, where TrainConfig's default is None
 UNSET = {"lr_g": "the model's or objective's paper value", "lr_d": "the model's or objective's paper value",
          "n_critic": "the model's or objective's paper value", "optimizer": "the model's own",
          "image_size": "the dataset's own", "channels": "the dataset's own", "objective": "the model's own",
-         "label": "the dataset's class label", "labels_per_class": "all labels kept"}
+         "label": "the dataset's class label", "labels_per_class": "all labels kept", "latent_opt": "none"}
 
 
 def flag_help(flag: str) -> str:

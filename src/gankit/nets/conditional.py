@@ -7,6 +7,9 @@
 - :class:`ConditionalBatchNorm2d`: batch norm whose scale and shift are looked up per class
   (Dumoulin et al. 2017, arXiv:1610.07629; de Vries et al. 2017, arXiv:1707.00683), γ_y = 1 + Δγ_y
   with Δγ and β initialised to 0, so a fresh layer is exactly plain BN (γ = 1, β = 0).
+- :class:`VectorConditionalBatchNorm2d`: BigGAN's conditional BN (Brock et al. 2019, arXiv:1809.11096,
+  Sec. 3 and App. B): gain 1 + W_γ c and bias W_β c from linear maps of a condition vector c (the shared
+  class embedding, concatenated with a chunk of z for hierarchical latents).
 - :class:`ConditionalDCGANGenerator`: DCGAN's generator (Radford et al. 2015) with every BN made
   class-conditional, as in Miyato & Koyama 2018's generators.
 - :class:`ProjectionDiscriminator`: D(x, y) = ψ(φ(x)) + ⟨embed(y), φ(x)⟩ (Miyato & Koyama 2018,
@@ -69,6 +72,21 @@ class ConditionalBatchNorm2d(nn.Module):
     def forward(self, x, labels):
         scale = 1.0 + self.scale_delta(labels)[:, :, None, None]
         return scale * self.norm(x) + self.shift(labels)[:, :, None, None]
+
+
+class VectorConditionalBatchNorm2d(nn.Module):
+    """out = (1 + W_γ c) · BN(x) + W_β c, BN without affine parameters; W_γ, W_β linear (no bias, as in
+    BigGAN's reference ccbn), spectrally normalised when ``spectral_norm``."""
+
+    def __init__(self, num_features: int, condition_dim: int, spectral_norm: bool = True):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(num_features, affine=False)
+        self.gain = maybe_spectral_norm(nn.Linear(condition_dim, num_features, bias=False), spectral_norm)
+        self.bias = maybe_spectral_norm(nn.Linear(condition_dim, num_features, bias=False), spectral_norm)
+
+    def forward(self, x, condition):
+        gain = 1.0 + self.gain(condition)[:, :, None, None]
+        return gain * self.norm(x) + self.bias(condition)[:, :, None, None]
 
 
 class ConditionalDCGANGenerator(nn.Module):

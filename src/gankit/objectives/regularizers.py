@@ -93,7 +93,9 @@ def _orthogonal(discriminator, real_samples, fake_samples, rng, *, role, generat
     network = discriminator if role == "discriminator" else generator_net
     if network is None:
         raise GankitError("regularizer 'ortho' on the generator needs the generator network: pass generator_net")
-    return orthogonal_regularization(network)
+    # a net may name parameters to leave out (BigGAN's shared class embedding, Brock et al. 2019 Sec. 3.1)
+    excluded = getattr(network, "unregularized_parameters", None)
+    return orthogonal_regularization(network, excluded() if callable(excluded) else ())
 
 
 def rotation_head(discriminator) -> Callable:

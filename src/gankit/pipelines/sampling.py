@@ -29,10 +29,30 @@ def run_context(gan: GAN, config, step: int) -> StepContext:
 def truncate(latent: torch.Tensor, psi: float, mean: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The truncation trick in the form of Karras et al. 2019 (StyleGAN, Eq. in Sec. 3.1 / App. B):
     z̄ + ψ(z − z̄), pulling each latent toward the mean z̄ (0 for a standard Gaussian latent). ψ = 1 leaves
-    the latent as it is; ψ → 0 trades variety for typical samples. (BigGAN's variant resamples values
-    beyond a threshold instead; it is not this one.)"""
+    the latent as it is; ψ → 0 trades variety for typical samples, ψ > 1 the reverse. (BigGAN's variant,
+    :func:`resample_beyond`, is for models declaring ``truncation = "resample"``.)"""
     mean = torch.zeros_like(latent[:1]) if mean is None else mean.to(latent)
     return mean + psi * (latent - mean)
+
+
+def resample_beyond(latent: torch.Tensor, psi: float, redraw) -> torch.Tensor:
+    """BigGAN's truncation trick (Brock et al. 2019, Sec. 3.1): every entry with |z| > ψ is drawn again
+    (``redraw(n)`` → n fresh N(0, 1) values, from the sampling generator) until all lie in [−ψ, ψ]."""
+    latent = latent.clone()
+    outside = latent.abs() > psi
+    while outside.any():
+        latent[outside] = redraw(int(outside.sum())).to(latent)
+        outside = latent.abs() > psi
+    return latent
+
+
+def check_truncation(gan: GAN, truncation) -> None:
+    """ψ in (0, 2] on a model with a Gaussian latent, or a one-line error."""
+    if not (is_number(truncation) and 0 < truncation <= 2):
+        raise GankitError(f"truncation ψ must be a number in (0, 2] (1: none), got {truncation!r}")
+    if truncation != 1 and "gaussian-latent" not in gan.capabilities:
+        raise GankitError(f"truncation needs a model with a Gaussian latent; '{gan.build_args.get('name', 'this model')}'"
+                          " has other latent codes; sample without --truncation")
 
 
 class SamplingPipeline:
@@ -88,16 +108,16 @@ class SamplingPipeline:
             raise GankitError(f"rng must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), got {rng!r}")
         if latent is not None and (latent.dim() != 2 or latent.shape[0] != num):
             raise GankitError(f"latent must hold one vector per sample, {num} rows; got shape {tuple(latent.shape)}")
-        if not (is_number(truncation) and 0 <= truncation <= 1):
-            raise GankitError(f"truncation ψ must be a number in [0, 1] (1: none), got {truncation!r}")
-        if truncation != 1 and "gaussian-latent" not in gan.capabilities:
-            raise GankitError(f"truncation needs a model with a Gaussian latent; '{gan.build_args.get('name', 'this model')}'"
-                              " has other latent codes; sample without --truncation")
+        check_truncation(gan, truncation)
         if labels is None and gan.conditional:
             labels = torch.arange(num) % gan.num_classes
         if latent is None:
             latent = self.latents(num, rng)
-        if truncation != 1:
+        if truncation != 1 and gan.truncation == "resample":
+            def redraw(n):
+                return gan.sample_latent(-(-n // gan.latent_dim), rng).flatten()[:n]
+            latent = resample_beyond(latent, float(truncation), redraw)
+        elif truncation != 1:
             latent = truncate(latent, float(truncation))
         net = gan.generator_ema if self.ema else gan.generator
         was_training = net.training

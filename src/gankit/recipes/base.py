@@ -20,10 +20,11 @@ from .. import draws
 from ..data.batches import samples_of
 from ..schedule import EMASchedule, Stage, StepContext
 from ..errors import GankitError
-from ..config import check_hparams as check_training_hparams
+from ..config import check_hparams as check_training_hparams, parse_number
 from ..objectives import check_compatible, clip_parameters_, discriminator_scores
 from ..objectives.base import Objective
 from ..objectives.regularizers import Regularizer, build_regularizer, check_regularizer
+from .latent_opt import build_latent_optimizer
 from ..registry import OBJECTIVES
 
 # Hyperparameters a user may override; the model gives defaults, a non-default objective its paper's.
@@ -33,15 +34,6 @@ DEFAULT_HPARAMS = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999
                        clip=None, weight_decay=0.0, eps=1e-8, lr_decay="constant", ema_kimg=None, ema_rampup=None,
                        ema_start=0)
 
-
-
-def parse_number(text: str):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 LossFn = Callable[[dict, StepContext], "tuple[torch.Tensor, dict]"]
@@ -83,14 +75,17 @@ class GAN(nn.Module):
     # trains when only some real samples carry labels (−1 = unlabelled, ``--labels-per-class``)
     partial_labels = False
     # what the model can do, declared (pipelines and metrics check these, never probe): 'gaussian-latent'
-    # (z ~ N(0, I): truncation applies), 'class-conditional', 'classifier' (D classifies: ``classify``),
+    # (z ~ N(0, I): truncation applies), 'uniform-latent' (z ~ U(−1, 1)), 'class-conditional', 'classifier' (D classifies: ``classify``),
     # 'latent-codes' (structured codes: ``traversal_latents``)
     capabilities = frozenset({"gaussian-latent"})
+    # how `--truncation ψ` acts on a Gaussian latent (pipelines/sampling.py): "scale" z̄ + ψ(z − z̄), or
+    # "resample" the entries beyond ±ψ (BigGAN)
+    truncation = "scale"
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, latent_dim: int,
                  sample_shape: tuple, objective: str | Objective | None = None,
                  regularizers: tuple = (), num_classes: int = 0, defaults: Optional[dict] = None,
-                 **hparam_overrides):
+                 latent_opt=None, default_objective: str = "nonsaturating", **hparam_overrides):
         super().__init__()
         unknown = set(hparam_overrides) - set(HPARAM_KEYS)
         if unknown:
@@ -102,9 +97,11 @@ class GAN(nn.Module):
         self.latent_dim = latent_dim
         self.sample_shape = tuple(sample_shape)
         self.num_classes = num_classes
-        self.objective = resolve_objective(objective or "nonsaturating")
+        self.objective = resolve_objective(objective or default_objective)
         self.regularizers = tuple(self.build_regularizer(r) for r in regularizers)
         self.check_compatible()
+        self.latent_optimizer = build_latent_optimizer(latent_opt)
+        self.check_latent_optimizer()
         # the model's own settings go with its default objective; a chosen objective brings its paper's
         ordered = ((self.objective.hparams, defaults or {}) if objective is None
                    else (defaults or {}, self.objective.hparams))
@@ -126,6 +123,16 @@ class GAN(nn.Module):
         if empty:
             raise GankitError(f"these layers have no units: {', '.join(empty[:3])}; the model's size options "
                               "(hidden, width, latent_dim, ...) must be at least 1")
+
+    def check_latent_optimizer(self) -> None:
+        """LOGAN steps a Gaussian or uniform latent inside the base GAN's losses; refuse it elsewhere."""
+        if self.latent_optimizer is None:
+            return
+        own_losses = (type(self).discriminator_loss is GAN.discriminator_loss
+                      and type(self).generator_loss is GAN.generator_loss)
+        if not ({"gaussian-latent", "uniform-latent"} & self.capabilities) or not own_losses:
+            raise GankitError(f"--latent-opt needs a model whose latent is Gaussian or uniform noise and whose losses "
+                              f"are the plain GAN's; '{type(self).__name__}' is not one (try sngan, biggan or dcgan)")
 
     def check_compatible(self) -> None:
         """Refuse an objective or regularizer this discriminator/data cannot use (one-line error)."""
@@ -179,6 +186,28 @@ class GAN(nn.Module):
                      context: Optional[StepContext] = None):
         return self.synthesize(self.generator, self.sample_latent(n, rng), labels, context)
 
+    def training_fakes(self, n: int, labels, rng, context, role: str):
+        """(fakes for ``role``'s loss, LOGAN's ‖Δz‖² cost or None). Without ``--latent-opt``: G(z), with no
+        graph for the discriminator's loss. With it: G(z + Δz) (recipes/latent_opt.py), the graph through Δz
+        kept for both players."""
+        if self.latent_optimizer is None:
+            with torch.set_grad_enabled(role == "generator" and torch.is_grad_enabled()):
+                return self.fake_samples(n, labels, rng, context), None
+
+        def score(latent):
+            return discriminator_scores(self.discriminate(self.synthesize(self.generator, latent, labels, context),
+                                                          labels))
+        latent, cost = self.latent_optimizer.step(self.sample_latent(n, rng), score, rng,
+                                                  uniform="uniform-latent" in self.capabilities)
+        return self.synthesize(self.generator, latent, labels, context), cost
+
+    @staticmethod
+    def add_latent_cost(loss, latent_cost, logs):
+        if latent_cost is None:
+            return loss
+        logs["latent_step"] = latent_cost.detach()
+        return loss + latent_cost
+
     # ----------------------------------------------------------------------------- losses
     def discriminate(self, samples: torch.Tensor, labels: Optional[torch.Tensor]):
         return self.discriminator(samples)
@@ -186,11 +215,12 @@ class GAN(nn.Module):
     def discriminator_loss(self, batch: dict, context: StepContext):
         real_samples, real_labels, rng = samples_of(batch), batch.get("label"), context.rng
         fake_labels = self.sample_labels(real_samples.shape[0], rng)
-        with torch.no_grad():
-            fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng, context)
+        fake_samples, latent_cost = self.training_fakes(real_samples.shape[0], fake_labels, rng, context, "discriminator")
         real_logits = self.discriminate(real_samples, real_labels)
         fake_logits = self.discriminate(fake_samples, fake_labels)
         loss, logs = self.adversarial_discriminator_loss(real_logits, fake_logits)
+        loss = self.add_latent_cost(loss, latent_cost, logs)
+        fake_samples = fake_samples.detach()
         if self.objective.penalty is not None:
             penalty = self.objective.penalty(self.discriminator, real_samples, fake_samples, rng)
             logs["penalty"] = penalty.detach()
@@ -200,9 +230,10 @@ class GAN(nn.Module):
     def generator_loss(self, batch: dict, context: StepContext):
         real_samples, rng = samples_of(batch), context.rng
         fake_labels = self.sample_labels(real_samples.shape[0], rng)
-        fake_samples = self.fake_samples(real_samples.shape[0], fake_labels, rng, context)
+        fake_samples, latent_cost = self.training_fakes(real_samples.shape[0], fake_labels, rng, context, "generator")
         fake_logits = self.discriminate(fake_samples, fake_labels)
         loss, logs = self.adversarial_generator_loss(fake_logits, context)
+        loss = self.add_latent_cost(loss, latent_cost, logs)
         return loss + self.regularization("generator", real_samples, fake_samples, rng, logs), logs
 
     def adversarial_discriminator_loss(self, real_outputs, fake_outputs):

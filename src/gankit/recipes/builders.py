@@ -1,4 +1,5 @@
-"""Helpers every recipe family shares: shape checks, class checks, DCGAN's discriminator body, class losses.
+"""Helpers every recipe family shares: shape checks, class checks, DCGAN's discriminator body, class losses,
+and :class:`ConditionalGAN` (G(z, y), D(x, y): cgan, cdcgan, the projection models, biggan).
 
 One home for them, so that a family file imports ``base`` and ``builders`` only (not another family).
 """
@@ -11,6 +12,7 @@ import torch.nn.functional as F
 
 from ..errors import GankitError
 from ..nets import DCGANDiscriminator
+from .base import GAN
 
 MNIST_SHAPE = (1, 28, 28)
 
@@ -58,3 +60,25 @@ def dcgan_backbone(sample_shape, width: int, model: str, **options):
 def class_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     labelled = labels >= 0
     return float((logits[labelled].argmax(1) == labels[labelled]).double().mean()) if labelled.any() else float("nan")
+
+
+class ConditionalGAN(GAN):
+    """G(z, y) and D(x, y); fake samples get labels drawn uniformly from the K classes."""
+    capabilities = GAN.capabilities | {"class-conditional"}
+
+    def check_compatible(self) -> None:
+        super().check_compatible()
+        if self.objective.penalty is not None:
+            raise GankitError(f"objective '{self.objective.name}' adds a gradient penalty on D(x), but this "
+                              "model's discriminator also reads the label; use an objective without a "
+                              "penalty (nonsaturating, hinge, lsgan, wgan)")
+        for regularizer in self.regularizers:
+            if regularizer.applies("discriminator"):
+                raise GankitError(f"regularizer '{regularizer.name}' acts on D(x), but this model's "
+                                  "discriminator also reads the label; drop it or use acgan")
+
+    def run_generator(self, net, z, labels):
+        return net(z, labels)
+
+    def discriminate(self, samples, labels):
+        return self.discriminator(samples, labels)

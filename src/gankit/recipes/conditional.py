@@ -8,36 +8,12 @@ from __future__ import annotations
 
 import math
 
-from ..errors import GankitError
 from ..nets import DCGANDiscriminator, DCGANGenerator
 from ..nets.conditional import (ConditionalDCGANGenerator, LabelConcatGenerator, LabelInputDiscriminator,
                                 ProjectionDiscriminator)
 from ..nets.image_mlp import MLPImageDiscriminator, MLPImageGenerator
 from ..registry import register_model
-from .base import GAN
-from .builders import MNIST_SHAPE, image_shape, require_classes
-
-
-class ConditionalGAN(GAN):
-    """G(z, y) and D(x, y); fake samples get labels drawn uniformly from the K classes."""
-    capabilities = GAN.capabilities | {"class-conditional"}
-
-    def check_compatible(self) -> None:
-        super().check_compatible()
-        if self.objective.penalty is not None:
-            raise GankitError(f"objective '{self.objective.name}' adds a gradient penalty on D(x), but this "
-                              "model's discriminator also reads the label; use an objective without a "
-                              "penalty (nonsaturating, hinge, lsgan, wgan)")
-        for regularizer in self.regularizers:
-            if regularizer.applies("discriminator"):
-                raise GankitError(f"regularizer '{regularizer.name}' acts on D(x), but this model's "
-                                  "discriminator also reads the label; drop it or use acgan")
-
-    def run_generator(self, net, z, labels):
-        return net(z, labels)
-
-    def discriminate(self, samples, labels):
-        return self.discriminator(samples, labels)
+from .builders import MNIST_SHAPE, ConditionalGAN, image_shape, require_classes
 
 
 def label_concat_gan(generator_net, discriminator_net, classes: int, latent_dim: int, sample_shape, as_maps: bool,

@@ -10,7 +10,7 @@ from ..errors import GankitError, first_line
 from ..registry import MODELS
 from .base import GAN, HPARAM_KEYS
 
-RECIPE_KEYS = ("objective", "regularizers") + HPARAM_KEYS
+RECIPE_KEYS = ("objective", "regularizers", "latent_opt") + HPARAM_KEYS
 
 
 def model_options(name: str) -> list[str]:
