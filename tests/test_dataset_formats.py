@@ -38,7 +38,7 @@ def test_new_datasets_are_registered(capsys):
     from argparse import Namespace
 
     from gankit.cli import cmd_list
-    cmd_list.run(Namespace(kind="datasets", json=False))          # `gankit list datasets`
+    cmd_list.run(Namespace(kind="datasets", json=False, params=False))   # `gankit list datasets`
     shown = capsys.readouterr().out
     for name in ("cifar10", "celeba", "utkface", "paired-folder:IMAGES,MAPS", "image-folder:PATH"):
         assert f"  {name} " in shown
