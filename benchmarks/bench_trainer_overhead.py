@@ -32,7 +32,9 @@ Fashion-MNIST held in memory as uint8: at 28 px as it comes, at 64 px resized on
 ``precision`` times the ``gankit`` side alone with ``--precision fp32`` and ``bf16``, ``--channels-last``,
 both, and ``--compile`` (``torch.compile`` of G and D, inductor's C++ backend on the CPU). Compilation
 happens during the warm-up steps, whose time is reported apart (``warmup_s``) and not counted; the number
-of graphs dynamo compiled during the timed blocks is reported too (0: no recompiles per step).
+of graphs dynamo compiled during the timed blocks is reported too (0: no recompiles per step). Each
+variant's timed block is sized from its last warm-up step to take about as long as fp32's block of
+``--steps`` steps (at least 1 step): bf16 on a CPU without bf16 instructions is many times slower.
 
 Timing: every side (or variant) gets ``--warmup`` untimed steps, then ``--repeats`` rounds; in each round
 every side trains ``--steps`` steps in turn, timed with ``time.perf_counter`` (the order alternates from
@@ -164,22 +166,26 @@ def compiled_graphs() -> int:
         return 0
 
 
-def warm_up(side, steps: int) -> float:
-    started = time.perf_counter()
+def warm_up(side, steps: int) -> tuple[float, float]:
+    """(seconds of all ``steps`` warm-up steps, seconds of the last one)."""
+    started = last = time.perf_counter()
     for _ in range(steps):
+        last = time.perf_counter()
         side.step()
-    return time.perf_counter() - started
+    end = time.perf_counter()
+    return end - started, end - last
 
 
-def interleaved(sides: list, steps: int, repeats: int) -> dict:
-    """steps/s of each side per round, the sides taking turns (order reversed every other round)."""
+def interleaved(sides: list, steps: dict, repeats: int) -> dict:
+    """steps/s of each side per round, the sides taking turns (order reversed every other round);
+    ``steps``: the steps of each side's timed block, by name."""
     rates = {side.name: [] for side in sides}
     for round_ in range(repeats):
         for side in (sides if round_ % 2 == 0 else sides[::-1]):
             started = time.perf_counter()
-            for _ in range(steps):
+            for _ in range(steps[side.name]):
                 side.step()
-            rates[side.name].append(steps / (time.perf_counter() - started))
+            rates[side.name].append(steps[side.name] / (time.perf_counter() - started))
     return rates
 
 
@@ -205,7 +211,7 @@ def overhead(args, size: int, data, folder: Path) -> dict:
     equal = all(same_initial_weights(plain, side) for side in sides[1:])
     for side in sides:
         warm_up(side, args.warmup)
-    rates = interleaved(sides, steps, args.repeats)
+    rates = interleaved(sides, {side.name: steps for side in sides}, args.repeats)
     for side in sides[1:]:
         side.close()
     result = {"mode": "overhead", "size": size, "batch_size": args.batch_size, "steps_per_round": steps,
@@ -225,23 +231,27 @@ def overhead(args, size: int, data, folder: Path) -> dict:
 
 def precision(args, size: int, data, folder: Path) -> dict:
     steps = args.steps or DEFAULT_STEPS.get(size, 4)
-    sides, warmup_s, failed = [], {}, {}
+    sides, warmup_s, last_step_s, failed = [], {}, {}, {}
     for name in args.variants:
         before = compiled_graphs()
         try:
             side = GankitSide(name, data, args.seed, args.batch_size, folder, **VARIANTS[name])
-            warmup_s[name] = round(warm_up(side, args.warmup + (args.compile_warmup if "compile" in name else 0)), 1)
+            seconds, last_step_s[name] = warm_up(side, args.warmup + (args.compile_warmup if "compile" in name else 0))
+            warmup_s[name] = round(seconds, 1)
         except Exception as error:                     # e.g. torch.compile without a working C++ compiler
             failed[name] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
             continue
         warmup_s[name + ":graphs"] = compiled_graphs() - before
         sides.append(side)
+    # each variant's block takes about as long as fp32's: a variant 20x slower times max(1, steps / 20) steps
+    reference = last_step_s.get("fp32", min(last_step_s.values(), default=1.0))
+    block = {side.name: max(1, round(steps * reference / last_step_s[side.name])) for side in sides}
     before = compiled_graphs()
-    rates = interleaved(sides, steps, args.repeats) if sides else {}
+    rates = interleaved(sides, block, args.repeats) if sides else {}
     result = {"mode": "precision", "size": size, "batch_size": args.batch_size, "steps_per_round": steps,
               "repeats": args.repeats, "warmup_steps": args.warmup, "compile_warmup_steps": args.compile_warmup,
               "torch_threads": torch.get_num_threads(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-              "variants": {name: {**summary(r), "warmup_s": warmup_s[name],
+              "variants": {name: {**summary(r), "steps_per_round": block[name], "warmup_s": warmup_s[name],
                                   "graphs_compiled_in_warmup": warmup_s[name + ":graphs"]}
                            for name, r in rates.items()},
               "graphs_compiled_while_timed": compiled_graphs() - before, "failed": failed}
@@ -262,7 +272,8 @@ def show(result: dict) -> None:
         if result["mode"] == "overhead" and name != "plain":
             extra = (f"  ratio {result[f'ratio_{name}_over_plain']:.3f} (paired {result[f'paired_ratio_{name}_over_plain']:.3f})")
         elif result["mode"] == "precision":
-            extra = (f"  ×{values.get('speed_vs_fp32', float('nan')):.2f} fp32  (warm-up {values['warmup_s']} s, "
+            extra = (f"  ×{values.get('speed_vs_fp32', float('nan')):.2f} fp32  ({values['steps_per_round']} steps/round; "
+                     f"warm-up {values['warmup_s']} s, "
                      f"{values['graphs_compiled_in_warmup']} graphs compiled)")
         print(f"  {name:20s} {values['steps_per_s']:8.3f} steps/s  [{values['min']:.3f} .. {values['max']:.3f}]{extra}")
     if result["mode"] == "overhead":
