@@ -1,11 +1,12 @@
-"""One prepared check for a lent GPU (issue 15, item 6): dcgan at 64 px, images/s eager vs --compile vs bf16.
+"""One prepared check for a lent GPU (issue 15, item 6): dcgan and sgan at 64 px, images/s eager vs --compile vs bf16.
 
 On a device machine (no network needed: the data is synthetic uint8 made here, nothing is downloaded or
 carried), one call:
 
     run(command="python benchmarks/gpu_check_scale.py --steps 200", timeout_s=600)
 
-It trains ``dcgan`` (default width 64, batch 64) on 4096 random uint8 RGB images of 64×64 through
+It trains ``dcgan`` (default width 64) and ``sgan`` (the zoo's largest nets at 64 px: G 6.5M, D 13.0M
+parameters), batch 64, on 4096 random uint8 RGB images of 64×64 with random labels of 10 classes, through
 :class:`gankit.training.Trainer` (``hooks=[]``, ``Trainer.train_step``; the phases' per-step ``.item()``
 calls are part of what is timed, as in ``gankit train``) for each setting in turn:
 
@@ -22,7 +23,7 @@ On a one-GPU machine ``tests/test_distributed.py`` starts 2 processes with ``--d
 process takes GPU ``LOCAL_RANK``, so rank 1 asks for a second GPU: expect those tests to fail there for
 that reason (they pass on the CPU, where CI runs them), and read their tail.
 
-Here, on the CPU, to test the script (a few steps of a width-8 dcgan at batch 8; pytest only collects):
+Here, on the CPU, to test the script (a few steps of width-8 nets at batch 8; pytest only collects):
 
     python benchmarks/gpu_check_scale.py --device cpu --dry-run
 
@@ -68,9 +69,11 @@ def emit(record: dict, log: Path | None) -> None:
 
 
 def synthetic_images(num: int, size: int, channels: int = 3, seed: int = 0) -> MemoryData:
-    images = torch.randint(0, 256, (num, channels, size, size), dtype=torch.uint8,
-                           generator=torch.Generator().manual_seed(seed))
-    return MemoryData("synthetic", {"image": images})
+    """Random uint8 images with random labels of 10 classes (for the models that train on labels)."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (num, channels, size, size), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(10, (num,), generator=generator)
+    return MemoryData("synthetic", {"image": images}, meta={"label": labels}, num_classes=10)
 
 
 def synchronize(device: torch.device) -> None:
@@ -78,17 +81,17 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_setting(name: str, settings: dict, data: MemoryData, args, folder: Path) -> dict:
+def time_setting(model: str, name: str, settings: dict, data: MemoryData, args, folder: Path) -> dict:
     model_args = {"width": args.width} if args.width else {}
-    config = TrainConfig(model="dcgan", data="synthetic", image_size=args.size, batch_size=args.batch_size,
+    config = TrainConfig(model=model, data="synthetic", image_size=args.size, batch_size=args.batch_size,
                          steps=10**9, device=args.device, log_every=0, sample_every=0, checkpoint_every=0,
                          model_args=model_args, **settings)
-    record = {"check": "images/s", "setting": name, "model": "dcgan", "size": args.size,
+    record = {"check": "images/s", "setting": name, "model": model, "size": args.size,
               "batch_size": args.batch_size, **({"width": args.width} if args.width else {})}
     try:
         with warnings.catch_warnings():                  # "checkpoint_every is 0: ..."
             warnings.simplefilter("ignore")
-            trainer = Trainer(config, folder / name, hooks=[], progress=False, data=data)
+            trainer = Trainer(config, folder / f"{model}-{name}", hooks=[], progress=False, data=data)
     except GankitError as error:                          # fp16 on the CPU: refused by design
         return {**record, "status": "refused", "message": str(error)}
     device = trainer.device
@@ -149,12 +152,14 @@ def main() -> None:
     parser.add_argument("--compile-warmup", type=int, default=10, help="more untimed steps for --compile")
     parser.add_argument("--size", type=int, default=64, choices=(32, 64))
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--width", type=int, default=None, help="dcgan width (default: the model's, 64)")
+    parser.add_argument("--models", nargs="+", default=["dcgan", "sgan"],
+                        help="dcgan, and sgan: the zoo's largest nets at 64 px (G 6.5M, D 13.0M parameters)")
+    parser.add_argument("--width", type=int, default=None, help="the nets' width (default: the model's)")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--test-timeout", type=int, default=300)
     parser.add_argument("--dry-run", action="store_true",
-                        help="2 timed steps (1 warm-up) of a width-8 dcgan at batch 8; pytest only collects")
+                        help="2 timed steps (1 warm-up) of width-8 nets at batch 8; pytest only collects")
     args = parser.parse_args()
     if args.dry_run:
         args.steps, args.warmup, args.compile_warmup, args.batch_size = 2, 1, 1, 8
@@ -166,8 +171,9 @@ def main() -> None:
         return
     data = synthetic_images(4096 if not args.dry_run else 64, args.size)
     with tempfile.TemporaryDirectory(prefix="gankit-gpu-scale-") as folder:
-        for name in args.settings:
-            emit(time_setting(name, SETTINGS[name], data, args, Path(folder)), log)
+        for model in args.models:
+            for name in args.settings:
+                emit(time_setting(model, name, SETTINGS[name], data, args, Path(folder)), log)
     if not args.skip_tests:
         run_tests(args, log)
 
