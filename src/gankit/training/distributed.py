@@ -60,6 +60,10 @@ class Distributed:
     def device(self, requested: str) -> str:
         """The device of this rank: with CUDA, GPU ``local_rank`` (one process per GPU)."""
         if self.active and requested in ("cuda", "auto") and torch.cuda.is_available():
+            if self.local_rank >= torch.cuda.device_count():
+                raise GankitError(f"torchrun started more processes on this machine than it has GPUs "
+                                  f"({torch.cuda.device_count()}); give --nproc_per_node "
+                                  f"{torch.cuda.device_count()}, or --device cpu for CPU processes")
             return f"cuda:{self.local_rank}"
         return requested
 
