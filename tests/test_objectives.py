@@ -16,7 +16,7 @@ from gankit.registry import OBJECTIVES
 
 REAL_LOGITS = torch.tensor([2.0, -1.0])
 FAKE_LOGITS = torch.tensor([0.0, 3.0])
-ALL_OBJECTIVES = ["began", "dragan", "ebgan", "hinge", "lsgan", "minimax", "nonsaturating", "wgan", "wgan-gp"]
+ALL_OBJECTIVES = ["began", "dragan", "ebgan", "hinge", "lsgan", "minimax", "nonsaturating", "wgan", "wgan-gp", "wgan-gp-drift"]
 
 
 def softplus(value):
@@ -254,3 +254,13 @@ def test_discriminator_training_on_each_objective_separates_real_from_fake(name)
         assert real_score.energy.mean() < fake_score.energy.mean()
     else:
         assert real_score.mean() > fake_score.mean() + 0.5
+
+
+def test_wgan_gp_drift_adds_epsilon_mean_square_of_real_scores():
+    """Karras et al. 2018, App. A.1: L_D = E[D(fake)] − E[D(real)] + 0.001·E[D(real)²] (+ λ·GP)."""
+    objective = OBJECTIVES.build("wgan-gp-drift")
+    # (0 + 3)/2 − (2 − 1)/2 + 0.001·(4 + 1)/2 = 1.5 − 0.5 + 0.0025
+    assert objective.discriminator_loss(REAL_LOGITS, FAKE_LOGITS).item() == pytest.approx(1.0025)
+    assert objective.generator_loss(FAKE_LOGITS).item() == pytest.approx(-1.5)
+    assert objective.hparams["betas"] == (0.0, 0.99) and objective.hparams["lr_d"] == 1e-3
+    assert OBJECTIVES.build("wgan-gp-drift", drift=0.0).discriminator_loss(REAL_LOGITS, FAKE_LOGITS).item() == 1.0

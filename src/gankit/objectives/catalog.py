@@ -17,7 +17,7 @@ from ..registry import register_objective
 from .autoencoder import (began_discriminator_loss, began_generator_loss, ebgan_discriminator_loss,
                           ebgan_generator_loss)
 from .base import Objective, nonsaturating_discriminator_loss, nonsaturating_generator_loss
-from .losses import (hinge_discriminator_loss, hinge_generator_loss, lsgan_discriminator_loss,
+from .losses import (drifting_wasserstein_discriminator_loss, hinge_discriminator_loss, hinge_generator_loss, lsgan_discriminator_loss,
                      lsgan_generator_loss, minimax_generator_loss, wasserstein_discriminator_loss,
                      wasserstein_generator_loss)
 from .penalties import dragan_penalty, gradient_penalty
@@ -99,6 +99,20 @@ def wgan_gp(**overrides) -> Objective:
                      penalty=WeightedPenalty(gradient_penalty, float(hparams["weight"])), hparams=hparams,
                      paper="Gulrajani et al. 2017, Improved Training of Wasserstein GANs, Algorithm 1 "
                            "(λ=10, α=1e-4, β=(0, 0.9), n_critic=5)")
+
+
+@register_objective("wgan-gp-drift")
+def wgan_gp_drift(**overrides) -> Objective:
+    """WGAN-GP plus the drift term ε·E[D(x)²] (Karras et al. 2018, App. A.1): λ=10, ε=0.001, Adam 1e-3
+    β=(0, 0.99), n_critic 1 (PGGAN's settings)."""
+    defaults = {"optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3, "betas": (0.0, 0.99), "n_critic": 1, "clip": None,
+                "weight": 10.0, "drift": 1e-3}
+    hparams = configure("wgan-gp-drift", defaults, overrides)
+    return Objective("wgan-gp-drift", partial(drifting_wasserstein_discriminator_loss, drift=float(hparams["drift"])),
+                     wasserstein_generator_loss, penalty=WeightedPenalty(gradient_penalty, float(hparams["weight"])),
+                     hparams=hparams,
+                     paper="Karras et al. 2018, Progressive Growing of GANs, App. A.1 (WGAN-GP λ=10 with the drift "
+                           "term ε=0.001; Adam α=1e-3, β=(0, 0.99), n_critic=1)")
 
 
 @register_objective("dragan")

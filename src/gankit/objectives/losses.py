@@ -32,6 +32,12 @@ def wasserstein_discriminator_loss(real_logits, fake_logits):
     return fake_logits.mean() - real_logits.mean()
 
 
+def drifting_wasserstein_discriminator_loss(real_logits, fake_logits, drift: float = 1e-3):
+    """Karras et al. 2018, App. A.1: the critic's Wasserstein loss plus ε·E[D(x)²] on real samples (ε = 0.001),
+    which keeps the critic's output from drifting far from zero."""
+    return wasserstein_discriminator_loss(real_logits, fake_logits) + drift * real_logits.pow(2).mean()
+
+
 def wasserstein_generator_loss(fake_logits, real_logits=None):
     """Arjovsky et al. 2017, Alg. 1: the generator minimises −E[f(G(z))]."""
     return -fake_logits.mean()
