@@ -66,3 +66,13 @@ def test_image_size_not_a_power_of_two_is_one_line():
     assert "\n" not in str(error.value)
     with pytest.raises(GankitError, match="images_per_stage"):
         gankit.create("pggan", sample_shape=(1, 8, 8), width=8, images_per_stage=0)
+
+
+def test_a_changed_stage_schedule_is_refused_in_one_line():
+    gan = gankit.create("pggan", sample_shape=(1, 16, 16), **TINY)
+    state = gan.recipe_state()
+    gan.load_recipe_state(state)                                   # the same plan: fine
+    other = gankit.create("pggan", sample_shape=(1, 16, 16), **{**TINY, "images_per_stage": 16})
+    with pytest.raises(GankitError, match="stages") as error:
+        other.load_recipe_state(state)
+    assert "\n" not in str(error.value)

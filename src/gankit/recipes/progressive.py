@@ -65,6 +65,19 @@ class ProgressiveGAN(GAN):
             return self.run_generator(net, z, labels)
         return net(z, context.resolution, context.alpha)
 
+    def stage_plan(self) -> list:
+        return [[s.start, s.resolution, s.batch_size, s.fade_steps] for s in self.stages()]
+
+    def recipe_state(self) -> dict:
+        """The stage plan, so that a resume (or load) under another schedule is refused, not silently mixed."""
+        return {"stages": self.stage_plan()}
+
+    def load_recipe_state(self, state: dict) -> None:
+        saved = state.get("stages")
+        if saved is not None and [list(stage) for stage in saved] != self.stage_plan():
+            raise GankitError(f"this checkpoint was trained with pggan stages (start, px, batch, fade) {saved}, but "
+                              f"these settings give {self.stage_plan()}; resume with the run's own schedule")
+
     def discriminator_loss(self, batch, context):
         self.discriminator.fade = context.alpha        # a function of the step: nothing to save
         return super().discriminator_loss(batch, context)
