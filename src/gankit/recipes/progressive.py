@@ -96,13 +96,14 @@ def check_stage_option(name: str, value) -> int:
 @register_model("pggan", data="fashion-mnist", tiny=dict(width=8, latent_dim=16, images_per_stage=8, batch_size=4),
                 paper_shape=(3, 32, 32), test_shape=(1, 8, 8),
                 help="PGGAN (Karras et al. 2018): grows 4 px → image size (power of two), fade-in + stabilize "
-                     "per resolution (800 + 800 images by default, the paper's 600k + 600k scaled down), "
+                     "per resolution (800 + 800 images by default, the paper's 600k + 600k scaled down), width 32 (paper 512), "
                      "pixel norm, equalized lr, minibatch stddev, WGAN-GP + drift, Adam 1e-3 β=(0,0.99), EMA")
-def pggan(sample_shape=(3, 32, 32), num_classes=0, latent_dim=512, width=512, images_per_stage=800,
+def pggan(sample_shape=(3, 32, 32), num_classes=0, latent_dim=512, width=32, images_per_stage=800,
           fade_images=None, batch_size=None, group_size=4, **recipe):
-    """Karras et al. 2018 (arXiv:1710.10196): Table 2's nets (``width`` 512, latent 512; channels
-    min(width, 32·width/r) at r px), minibatch-stddev group 4 (App. A.1), the schedule described in this
-    module's docstring."""
+    """Karras et al. 2018 (arXiv:1710.10196): Table 2's nets (latent 512; channels min(width, 32·width/r) at
+    r px), minibatch-stddev group 4 (App. A.1), the schedule described in this module's docstring.
+    ``width`` defaults to 32, scaled down from the paper's 512 for CPU runs (one step at 32 px, batch 16, on
+    one CPU thread: 0.3 s at width 32, 3.6 s at 128, 64 s at 512); pass width=512 for Table 2's nets."""
     channels, size = image_shape(sample_shape, "pggan")
     progressive_levels(size)
     batch = None if batch_size is None else check_stage_option("batch_size", batch_size)
