@@ -76,3 +76,14 @@ def test_a_changed_stage_schedule_is_refused_in_one_line():
     with pytest.raises(GankitError, match="stages") as error:
         other.load_recipe_state(state)
     assert "\n" not in str(error.value)
+
+
+def test_samples_are_full_size_at_every_stage_losses_see_the_stage_size(tmp_path):
+    trainer = train(tmp_path / "run", 1)
+    gan, schedule = trainer.gan, trainer.schedule
+    z = torch.randn(3, 16)
+    for step, size in ((0, 4), (3, 8), (7, 16)):
+        context = schedule.context(step)
+        images = gan.synthesize(gan.generator_ema, z, None, context)        # sample grids, metrics
+        assert images.shape == (3, 1, 16, 16) and images.abs().max() <= 1
+        assert gan.fake_samples(3, None, torch.Generator().manual_seed(0), context).shape == (3, 1, size, size)

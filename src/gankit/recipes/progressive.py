@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+import torch.nn.functional as F
+
 from ..nets.progressive import ProgressiveDiscriminator, ProgressiveGenerator, progressive_levels
 from ..errors import GankitError
 from ..registry import register_model
@@ -59,11 +61,26 @@ class ProgressiveGAN(GAN):
         return net(z).clamp(-1.0, 1.0)
 
     def synthesize(self, net, z, labels, context=None):
-        """At the step's resolution and fade-in during training (unclamped, as the losses see them); at full
-        size after it (``context`` None)."""
+        """Samples at full size, clamped to [−1, 1]: at a lower stage (``context``) the stage's image is
+        upscaled (nearest), as the reference code's G always outputs the full size. Training's losses see
+        the stage's own size instead (:meth:`fake_samples`)."""
         if context is None:
             return self.run_generator(net, z, labels)
-        return net(z, context.resolution, context.alpha)
+        image = net(z, context.resolution, context.alpha)
+        size = self.generator.image_size
+        if image.shape[-1] != size:
+            image = F.interpolate(image, size=(size, size), mode="nearest")
+        return image.clamp(-1.0, 1.0)
+
+    def fake_samples(self, n, labels, rng, context=None):
+        """G's images at the step's resolution and fade-in, unclamped (what D and the penalty see)."""
+        z = self.sample_latent(n, rng)
+        return self.generator(z) if context is None else self.generator(z, context.resolution, context.alpha)
+
+    def check_latent_optimizer(self) -> None:
+        if self.latent_optimizer is not None:
+            raise GankitError("--latent-opt is not supported by pggan (its fakes change size with the stage); "
+                              "drop --latent-opt or use sngan, biggan or dcgan")
 
     def stage_plan(self) -> list:
         return [[s.start, s.resolution, s.batch_size, s.fade_steps] for s in self.stages()]
