@@ -33,7 +33,6 @@ gankit's one-line message, and the other settings run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -52,20 +51,13 @@ from gankit.config import TrainConfig                 # noqa: E402
 from gankit.data.base import MemoryData               # noqa: E402
 from gankit.errors import GankitError, first_line     # noqa: E402
 from gankit.training import Trainer                   # noqa: E402
+from gpu_check import emit                            # noqa: E402  (one JSON-lines writer for both GPU scripts)
 
 SETTINGS = {"fp32": {}, "bf16": {"precision": "bf16"}, "fp16": {"precision": "fp16"},
             "fp32+channels-last": {"channels_last": True},
             "bf16+channels-last": {"precision": "bf16", "channels_last": True},
             "compile": {"compile": True}, "compile+bf16": {"compile": True, "precision": "bf16"}}
 TESTS = ["tests/test_distributed.py", "tests/test_cuda.py"]
-
-
-def emit(record: dict, log: Path | None) -> None:
-    line = json.dumps(record)
-    print(line, flush=True)
-    if log is not None:
-        with open(log, "a") as handle:
-            handle.write(line + "\n")
 
 
 def synthetic_images(num: int, size: int, channels: int = 3, seed: int = 0) -> MemoryData:

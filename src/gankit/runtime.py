@@ -130,3 +130,25 @@ def replace_atomically(path: Path, write) -> None:
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def torchrun_gpu(local_rank: int) -> str:
+    """``cuda:LOCAL_RANK`` for a torchrun process on this machine (one process per GPU), or a one-line error
+    when torchrun started more processes here than the machine has GPUs."""
+    count = torch.cuda.device_count()
+    if local_rank >= count:
+        raise GankitError(f"torchrun started more processes on this machine than it has GPUs ({count}); give "
+                          f"--nproc_per_node {count}, or --device cpu for CPU processes")
+    return f"cuda:{local_rank}"
+
+
+def join_torchrun_group(device: str, timeout=None) -> None:
+    """Join the process group torchrun describes in the environment, once: NCCL for a ``cuda:N`` device
+    (made current), gloo otherwise."""
+    import torch.distributed as dist
+    if dist.is_initialized():
+        return
+    if device.startswith("cuda"):
+        torch.cuda.set_device(torch.device(device))
+    options = {} if timeout is None else {"timeout": timeout}
+    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo", **options)

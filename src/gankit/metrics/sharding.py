@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 import torch.distributed as dist
 
-from ..errors import GankitError
+from ..runtime import join_torchrun_group, torchrun_gpu
 
 
 _SHARING = {"on": False}       # set by join_from_environment: metric commands only
@@ -33,18 +33,12 @@ def join_from_environment(device: str | None) -> str | None:
     device (GPU ``LOCAL_RANK`` under torchrun with CUDA); without torchrun, ``device`` unchanged."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
         return device
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = torch.cuda.is_available() and (device is None or str(device).startswith(("cuda", "auto")))
-    if use_cuda and local_rank >= torch.cuda.device_count():
-        raise GankitError(f"torchrun started more processes on this machine than it has GPUs "
-                          f"({torch.cuda.device_count()}); give --nproc_per_node {torch.cuda.device_count()}, "
-                          "or --device cpu for CPU processes")
-    if not dist.is_initialized():
-        if use_cuda:
-            torch.cuda.set_device(local_rank)
-        dist.init_process_group("nccl" if use_cuda else "gloo")
+    mine = torchrun_gpu(int(os.environ.get("LOCAL_RANK", "0"))) if use_cuda else \
+        (device if device not in (None, "auto") else "cpu")
+    join_torchrun_group(mine)
     _SHARING["on"] = True
-    return f"cuda:{local_rank}" if use_cuda else (device if device not in (None, "auto") else "cpu")
+    return mine
 
 
 def shard(items: Sequence):

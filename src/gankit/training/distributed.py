@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import GankitError
+from ..runtime import join_torchrun_group, torchrun_gpu
 
 TIMEOUT = timedelta(minutes=10)      # a rank that stops answering fails the others' collectives after this
 
@@ -60,11 +61,7 @@ class Distributed:
     def device(self, requested: str) -> str:
         """The device of this rank: with CUDA, GPU ``local_rank`` (one process per GPU)."""
         if self.active and requested in ("cuda", "auto") and torch.cuda.is_available():
-            if self.local_rank >= torch.cuda.device_count():
-                raise GankitError(f"torchrun started more processes on this machine than it has GPUs "
-                                  f"({torch.cuda.device_count()}); give --nproc_per_node "
-                                  f"{torch.cuda.device_count()}, or --device cpu for CPU processes")
-            return f"cuda:{self.local_rank}"
+            return torchrun_gpu(self.local_rank)
         return requested
 
     def per_rank_batch(self, batch_size: int) -> int:
@@ -128,11 +125,7 @@ def from_environment(device: str) -> Distributed:
         return Distributed()
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     place = Distributed(rank, world, local_rank)
-    if not dist.is_initialized():
-        use_nccl = place.device(device).startswith("cuda")
-        if use_nccl:
-            torch.cuda.set_device(local_rank)
-        dist.init_process_group("nccl" if use_nccl else "gloo", timeout=TIMEOUT)
+    join_torchrun_group(place.device(device), TIMEOUT)
     return place
 
 
