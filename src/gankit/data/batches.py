@@ -20,11 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import Dataset
-
-
-def images_to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, C, H, W) → float32 in [−1, 1] (0 → −1, 255 → 1), on the tensor's device."""
-    return images.float().div_(127.5).sub_(1.0)
+from .images import images_to_float
 
 
 def resize_images(images: torch.Tensor, resolution: int) -> torch.Tensor:

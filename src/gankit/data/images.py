@@ -1,4 +1,4 @@
-"""Pixel plumbing shared by the image datasets: uint8 arrays -> float32 NCHW tensors in [-1, 1].
+"""Pixel plumbing shared by the image datasets: resizing, cropping, uint8 -> float32 in [-1, 1].
 
 Resizing uses PIL's bilinear filter (``Image.BILINEAR``, which PIL antialiases when shrinking),
 the default of torchvision's ``Resize`` that the reference DCGAN/WGAN code trains with.
@@ -34,12 +34,9 @@ def resize_gray_stack(images: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def uint8_to_tensor(images: np.ndarray) -> torch.Tensor:
-    """(N, H, W) or (N, H, W, C) uint8 -> (N, C, H, W) float32 scaled to [-1, 1] (0 -> -1, 255 -> 1)."""
-    if images.ndim == 3:
-        images = images[:, :, :, None]
-    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
-    return tensor.div_(127.5).sub_(1.0).contiguous()
+def images_to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, C, H, W) → float32 in [−1, 1] (0 → −1, 255 → 1), on the tensor's device."""
+    return images.float().div_(127.5).sub_(1.0)
 
 
 def check_channels(channels, dataset: str, allowed=(1, 3)) -> None:
