@@ -21,6 +21,20 @@ Mean ± sample std (ddof 1) over seeds; one seed shows the mean alone. Writes th
 appended when the markers are missing). Only the public API is used (gankit.train, gankit.evaluate,
 gankit.fid), so the script keeps working when internals change.
 
+Equal budgets (``--budget-minutes B``): instead of a fixed ``--steps``, each model trains for the number of
+steps that B minutes of **CPU time of the training process** buy it: a probe trains the model for
+``PROBE_SHORT`` and ``PROBE_LONG`` steps and takes the difference of the two runs' CPU times (so building the
+model and loading the data cancel out) as its cost per step; steps = ⌊60·B / cost⌋. CPU time, not wall time,
+so that runs sharing a busy machine still get equal budgets; with ``OMP_NUM_THREADS=1`` one CPU-minute is one
+minute of one core. The table gives each row's steps, its measured CPU time and wall time.
+
+Learning curves (``--curve K``): the run keeps K evenly spaced checkpoints and each one's FID (same protocol)
+goes into the JSON and a curve table, to show whether a model is limited by the budget.
+
+``--table NAME`` writes between ``<!-- NAME:begin -->`` / ``<!-- NAME:end -->`` (default ``zoo``), so that
+several tables (e.g. the ResNet family at 32 px) live in docs/benchmarks.md side by side; ``--render J1 J2``
+renders and writes a table from saved ``zoo.json`` files of runs made in parallel, without training.
+
 Quick check: ``python benchmarks/zoo.py --models dcgan cdcgan --seeds 1 --steps 5 --num 20 --out /tmp/zoo-test --no-docs``.
 """
 from __future__ import annotations
@@ -47,6 +61,11 @@ RESULTS = ROOT / "benchmarks" / "results" / "zoo.json"
 BEGIN, END = "<!-- zoo:begin -->", "<!-- zoo:end -->"
 SECTION = "## The zoo table"
 
+PROBE_SHORT, PROBE_LONG = 2, 8          # --budget-minutes: steps of the two probe runs
+
+# Reduced widths for CPU runs (the registered defaults are the papers' ch = 64; the same width for the family)
+RESNET_WIDTH = dict(model_args=dict(width=16))
+
 # Per model: its dataset (the one docs/benchmarks.md already uses for it, so numbers compare), any other
 # TrainConfig fields, and its own metric. A model missing here trains on its registered default data
 # (`gankit list models`) and gets FID only.
@@ -62,34 +81,85 @@ ZOO = {
     "infogan": dict(data="mnist", metric="infogan-purity"),
     # semi-supervised: 10 labels per class, as in the conditional benchmarks and the README
     "sgan": dict(data="mnist", metric="test-accuracy", config=dict(labels_per_class=10)),
+    "sngan": dict(data="fashion-mnist", config=RESNET_WIDTH),
+    "sagan": dict(data="fashion-mnist", config=RESNET_WIDTH),
+    "biggan": dict(data="fashion-mnist", metric="conditional-accuracy", config=RESNET_WIDTH),
+    "sngan-projection": dict(data="mnist", metric="conditional-accuracy", config=RESNET_WIDTH),
 }
+# metrics that score with the MNIST classifier: only measured when the run trains on mnist
+MNIST_METRICS = ("conditional-accuracy", "infogan-purity", "test-accuracy")
 BATCH_SIZE = 64
 FID_DIM = 2048                     # TF-Inception pool3 features
 
 
-def model_settings(model: str) -> dict:
-    """``{"data", "metric", "config"}`` for a model; unknown ones use their registered default data."""
+def model_settings(model: str, data: str | None = None, image_size: int | None = None) -> dict:
+    """``{"data", "metric", "config"}`` for a model; unknown ones use their registered default data.
+    ``data`` replaces the model's dataset (its MNIST-classifier metric is then dropped unless it is mnist);
+    ``image_size`` trains at that size."""
     settings = dict(ZOO.get(model, {}))
+    settings["config"] = dict(settings.get("config", {}))
+    if data is not None:
+        settings["data"] = data
     if "data" not in settings:
         from gankit.registry import MODELS          # the default `gankit train MODEL` uses without --data
         settings["data"] = MODELS.entry(model).meta.get("data", "mnist")
     settings.setdefault("metric", None)
-    settings.setdefault("config", {})
+    if settings["metric"] in MNIST_METRICS and settings["data"] != "mnist":
+        settings["metric"] = None
+    if image_size is not None:
+        settings["config"]["image_size"] = image_size
     return settings
 
 
-def train_one(model: str, seed: int, steps: int, out: Path, settings: dict) -> dict:
+def train_one(model: str, seed: int, steps: int, out: Path, settings: dict, curve: int = 0) -> dict:
     run = out / f"{model}-seed{seed}"
     shutil.rmtree(run, ignore_errors=True)
+    every = max(1, steps // curve) if curve else steps
     config = gankit.TrainConfig(model=model, data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=seed,
-                                sample_every=steps, checkpoint_every=steps, log_every=max(1, min(50, steps)),
-                                **settings["config"])
-    started = time.perf_counter()
+                                sample_every=steps, checkpoint_every=every, log_every=max(1, min(50, steps)),
+                                keep_checkpoints=(curve + 1) if curve else 2, **settings["config"])
+    started, cpu_started = time.perf_counter(), time.process_time()
     trainer = gankit.train(config, run, progress=False)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     return {"model": model, "seed": seed, "data": settings["data"], "steps": int(getattr(trainer, "step", steps)),
             "batch_size": BATCH_SIZE, "config": settings["config"], "run": str(run),
-            "wall_s": seconds, "s_per_step": seconds / steps, "loop_s": logged_seconds(run)}
+            "wall_s": seconds, "cpu_s": cpu_seconds, "s_per_step": seconds / steps, "loop_s": logged_seconds(run)}
+
+
+def probe_cost(model: str, out: Path, settings: dict) -> float:
+    """CPU seconds per training step of ``model`` (see the module docstring): two short runs' difference,
+    after a one-step run that pays the process's one-time costs (first data load, allocator, kernels)."""
+    cpu = []
+    for steps in (1, PROBE_SHORT, PROBE_LONG):
+        run = out / f"{model}-probe"
+        shutil.rmtree(run, ignore_errors=True)
+        config = gankit.TrainConfig(model=model, data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=0,
+                                    sample_every=0, checkpoint_every=0, log_every=0, **settings["config"])
+        started = time.process_time()
+        gankit.train(config, run, progress=False)
+        cpu.append(time.process_time() - started)
+        shutil.rmtree(run, ignore_errors=True)
+    return max(cpu[2] - cpu[1], 1e-6) / (PROBE_LONG - PROBE_SHORT)
+
+
+def budget_steps(budget_minutes: float, cost: float) -> int:
+    """Steps that ``budget_minutes`` of CPU time buy at ``cost`` CPU seconds per step (at least 1)."""
+    return max(1, int(budget_minutes * 60 // cost))
+
+
+def curve_points(record: dict, num: int) -> list[dict]:
+    """FID (vs the test split, seed 0, ``num`` samples) of every checkpoint the run kept, in step order,
+    with the CPU time at that step estimated as step × the run's CPU seconds per step."""
+    run = Path(record["run"])
+    points = []                 # the last checkpoint is the final step, whose FID evaluate_one measured
+    for checkpoint in sorted((run / "checkpoints").glob("step-*.pt"), key=lambda p: int(p.stem.split("-")[1])):
+        step = int(checkpoint.stem.split("-")[1])
+        if step == record["steps"] and record.get("fid", {}).get("value") is not None:
+            points.append({"step": step, "cpu_s": record["cpu_s"], "fid": record["fid"]["value"]})
+            continue
+        value = gankit.fid(str(checkpoint), f"{record['data']}@test", num=num, seed=0)["fid"]
+        points.append({"step": step, "cpu_s": record["cpu_s"] * step / record["steps"], "fid": value})
+    return points
 
 
 def logged_seconds(run: Path) -> float | None:
@@ -147,6 +217,7 @@ def aggregate(records: list[dict]) -> list[dict]:
         summary = {"model": model, "data": first["data"], "steps": first["steps"], "batch_size": first["batch_size"],
                    "config": first.get("config", {}), "seeds": [r["seed"] for r in runs],
                    "wall_s": mean_std([r["wall_s"] for r in runs]),
+                   "cpu_s": mean_std([r.get("cpu_s") for r in runs]),
                    "s_per_step": mean_std([r["s_per_step"] for r in runs]),
                    "fid": mean_std(fids), "fid_protocol": None, "metric": None}
         if fid_info:
@@ -160,9 +231,9 @@ def aggregate(records: list[dict]) -> list[dict]:
 
 def render_table(summaries: list[dict], command: str, machine: str) -> str:
     lines = ["Measured by", "", "```", command, "```", "", f"on {machine}.", "",
-             "| model | dataset | steps | batch | wall time (s) | s / step | FID | FID protocol, n, vs | "
+             "| model | dataset | steps | batch | wall time (s) | CPU time (s) | s / step | FID | FID protocol, n, vs | "
              "own metric | seeds |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         extra = "".join(f", {k}={v}" for k, v in s["config"].items())
         protocol = "—"
@@ -175,11 +246,12 @@ def render_table(summaries: list[dict], command: str, machine: str) -> str:
             metric = f"{m['name']} {fmt(*m['value'], 3)} (n={m['n']})"
         seeds = ", ".join(str(seed) for seed in s["seeds"])
         lines.append(f"| {s['model']} | {s['data']}{extra} | {s['steps']} | {s['batch_size']} | "
-                     f"{fmt(*s['wall_s'], 1)} | {fmt(*s['s_per_step'], 3)} | {fmt(*s['fid'], 1)} | {protocol} | "
+                     f"{fmt(*s['wall_s'], 1)} | {fmt(*s.get('cpu_s', (None, None)), 1)} | {fmt(*s['s_per_step'], 3)} | {fmt(*s['fid'], 1)} | {protocol} | "
                      f"{metric} | {len(s['seeds'])} ({seeds}) |")
     lines += ["", "Mean ± sample std over seeds (one seed: the mean alone). Wall time: the `gankit.train` call "
               "(building the model, loading the data, the steps, the final grid and checkpoint; evaluation "
-              "excluded). FID: the EMA generator's samples (seed 0) vs the first n images of the dataset's "
+              "excluded); CPU time: the same call's process CPU time (with `--budget-minutes`, the budget that "
+              "set the steps). FID: the EMA generator's samples (seed 0) vs the first n images of the dataset's "
               "test split (`gankit.fid(run, \"DATA@test\", num=n)`; `gankit eval --metric fid` would compare "
               "with the training split)."]
     counts = [n for s in summaries if s["fid_protocol"] for n in (s["fid_protocol"]["n_fake"], s["fid_protocol"]["n_real"])]
@@ -190,15 +262,34 @@ def render_table(summaries: list[dict], command: str, machine: str) -> str:
     return "\n".join(lines)
 
 
-def replace_marked(text: str, table: str) -> str:
-    """``text`` with the part between the zoo markers replaced by ``table`` (section appended if missing)."""
-    block = f"{BEGIN}\n{table}\n{END}"
-    start, end = text.find(BEGIN), text.find(END)
+def render_curves(records: list[dict]) -> str:
+    """FID at each kept checkpoint (``--curve``), one row per run."""
+    runs = [r for r in records if r.get("curve")]
+    if not runs:
+        return ""
+    lines = ["", "Learning curves (`--curve`): FID (same protocol) at each kept checkpoint, as "
+             "step / CPU seconds → FID.", "", "| run | curve |", "|---|---|"]
+    for r in runs:
+        points = ", ".join(f"{p['step']} / {p['cpu_s']:.0f} s → {p['fid']:.1f}" for p in r["curve"])
+        lines.append(f"| {r['model']} seed {r['seed']} | {points} |")
+    return "\n".join(lines)
+
+
+def markers(name: str) -> tuple[str, str]:
+    return (BEGIN, END) if name == "zoo" else (f"<!-- {name}:begin -->", f"<!-- {name}:end -->")
+
+
+def replace_marked(text: str, table: str, name: str = "zoo") -> str:
+    """``text`` with the part between the table's markers replaced by ``table`` (section appended if missing)."""
+    begin, end_marker = markers(name)
+    block = f"{begin}\n{table}\n{end_marker}"
+    start, end = text.find(begin), text.find(end_marker)
     if start != -1 and end > start:
-        return text[:start] + block + text[end + len(END):]
+        return text[:start] + block + text[end + len(end_marker):]
     if start != -1 or end != -1:
-        raise SystemExit(f"docs have only one of the markers {BEGIN} / {END}; fix the file by hand")
-    return text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
+        raise SystemExit(f"docs have only one of the markers {begin} / {end_marker}; fix the file by hand")
+    title = SECTION if name == "zoo" else f"{SECTION}: {name}"
+    return text.rstrip("\n") + f"\n\n{title}\n\n{block}\n"
 
 
 def machine_line() -> str:
@@ -208,23 +299,64 @@ def machine_line() -> str:
             f"{datetime.date.today().isoformat()}")
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["gan", "dcgan", "cdcgan", "acgan", "infogan", "sgan"])
     parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per model")
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=300, help="steps per run (unless --budget-minutes)")
+    parser.add_argument("--budget-minutes", type=float, default=None,
+                        help="train each model for the steps this many CPU minutes buy it (module docstring)")
+    parser.add_argument("--image-size", type=int, default=None, help="train every model at this size")
+    parser.add_argument("--data", default=None, help="train every model on this dataset (default: each model's)")
+    parser.add_argument("--curve", type=int, default=0, help="FID at K evenly spaced checkpoints of each run")
     parser.add_argument("--num", type=int, default=500,
                         help="FID samples and test images (TF-Inception: ~15 images/s on the 2-core CPU)")
     parser.add_argument("--metric-num", type=int, default=1000, help="samples for the model's own metric")
     parser.add_argument("--out", default="runs/zoo", help="run folders go to OUT/MODEL-seedS")
+    parser.add_argument("--table", default="zoo", help="docs markers <!-- TABLE:begin/end --> to write between")
+    parser.add_argument("--render", nargs="+", default=None, metavar="ZOO_JSON",
+                        help="no training: render the table from these zoo.json files (runs made in parallel)")
     parser.add_argument("--no-docs", action="store_true",
-                        help="do not touch docs/benchmarks.md or benchmarks/results/zoo.json (OUT/zoo.json only)")
+                        help="do not touch docs/benchmarks.md or benchmarks/results/ (OUT/zoo.json only)")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.steps < 1 or args.num < 2 or args.metric_num < 1:
-        parser.error("--seeds, --steps and --metric-num must be >= 1, --num >= 2")
+    if args.seeds < 1 or args.steps < 1 or args.num < 2 or args.metric_num < 1 or args.curve < 0:
+        parser.error("--seeds, --steps and --metric-num must be >= 1, --num >= 2, --curve >= 0")
+    if args.budget_minutes is not None and args.budget_minutes <= 0:
+        parser.error("--budget-minutes must be > 0")
     unknown = [m for m in args.models if m not in gankit.list_models()]
     if unknown:
         parser.error(f"unknown models {unknown}; known: {', '.join(gankit.list_models())}")
+    return args
+
+
+def run_models(args, out: Path) -> list[dict]:
+    records = []
+    for model in args.models:
+        settings = model_settings(model, args.data, args.image_size)
+        steps, cost = args.steps, None
+        if args.budget_minutes is not None:
+            cost = probe_cost(model, out, settings)
+            steps = budget_steps(args.budget_minutes, cost)
+            print(f"{model}: {cost:.3f} CPU s/step → {steps} steps in {args.budget_minutes} CPU min", file=sys.stderr,
+                  flush=True)
+        for seed in range(args.seeds):
+            record = train_one(model, seed, steps, out, settings, args.curve)
+            record["metric_name"] = settings["metric"]
+            record["budget_minutes"], record["probe_cpu_s_per_step"] = args.budget_minutes, cost
+            print(f"{model} seed {seed}: trained {record['steps']} steps in {record['wall_s']:.1f} s "
+                  f"({record['cpu_s']:.1f} CPU s)", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            evaluate_one(record, args.num, args.metric_num)
+            if args.curve:
+                record["curve"] = curve_points(record, args.num)
+            record["eval_s"] = time.perf_counter() - started
+            print(json.dumps(record), flush=True)
+            records.append(record)
+    return records
+
+
+def main(argv=None):
+    args = parse_args(argv)
     try:
         from gankit.runtime import keep_freed_memory          # what the CLI does at start (README)
         keep_freed_memory()
@@ -236,29 +368,24 @@ def main(argv=None):
         "python benchmarks/zoo.py " + " ".join(shlex.quote(a) for a in given)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    records = []
-    for model in args.models:
-        settings = model_settings(model)
-        for seed in range(args.seeds):
-            record = train_one(model, seed, args.steps, out, settings)
-            record["metric_name"] = settings["metric"]
-            print(f"{model} seed {seed}: trained {record['steps']} steps in {record['wall_s']:.1f} s", file=sys.stderr,
-                  flush=True)
-            started = time.perf_counter()
-            evaluate_one(record, args.num, args.metric_num)
-            record["eval_s"] = time.perf_counter() - started
-            print(json.dumps(record), flush=True)
-            records.append(record)
+    if args.render:
+        saved = [json.loads(Path(path).read_text()) for path in args.render]
+        records = [r for payload in saved for r in payload["runs"]]
+        command = "\n".join([payload["command"] for payload in saved] + [command])
+        machine = saved[0]["machine"]
+    else:
+        records = run_models(args, out)
+        machine = machine_line()
     summaries = aggregate(records)
-    machine = machine_line()
-    table = render_table(summaries, command, machine)
+    table = render_table(summaries, command, machine) + render_curves(records)
     payload = {"command": command, "machine": machine, "num": args.num, "metric_num": args.metric_num,
                "runs": records, "summary": summaries}
     (out / "zoo.json").write_text(json.dumps(payload, indent=1))
     if not args.no_docs:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(payload, indent=1))
-        DOCS.write_text(replace_marked(DOCS.read_text(), table))
+        results = RESULTS if args.table == "zoo" else RESULTS.with_name(f"{args.table}.json")
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(payload, indent=1))
+        DOCS.write_text(replace_marked(DOCS.read_text(), table, args.table))
     print(table)
 
 

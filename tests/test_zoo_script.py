@@ -43,10 +43,10 @@ def test_table_rows(zoo):
     table = zoo.render_table(zoo.aggregate(records), "python benchmarks/zoo.py --seeds 2", "2 CPU cores, torch X")
     assert "python benchmarks/zoo.py --seeds 2" in table and "2 CPU cores, torch X" in table
     rows = [line for line in table.splitlines() if line.startswith("| acgan") or line.startswith("| dcgan")]
-    assert rows[0] == ("| acgan | mnist | 300 | 64 | 45.0 ± 21.2 | 0.150 ± 0.071 | 110.0 ± 14.1 | "
+    assert rows[0] == ("| acgan | mnist | 300 | 64 | 45.0 ± 21.2 | — | 0.150 ± 0.071 | 110.0 ± 14.1 | "
                        "tf-inception-pool3-2048, 500 samples vs 500 mnist@test | "
                        "conditional-accuracy 0.600 ± 0.141 (n=1000) | 2 (0, 1) |")
-    assert rows[1].startswith("| dcgan | fashion-mnist | 300 | 64 | 10.0 | 0.033 | 80.0 |")
+    assert rows[1].startswith("| dcgan | fashion-mnist | 300 | 64 | 10.0 | — | 0.033 | 80.0 |")
     assert rows[1].endswith("| — | 1 (0) |")
     assert "rank-deficient" in table                                         # n = 500 <= 2048
 
@@ -79,3 +79,27 @@ def test_table_names_exist(zoo):
     assert metrics <= set(gankit.list_metrics())
     datasets = {settings["data"] for settings in zoo.ZOO.values()}
     assert datasets <= set(gankit.list_datasets())
+
+
+def test_budget_steps_and_settings(zoo):
+    assert zoo.budget_steps(30, 2.0) == 900 and zoo.budget_steps(0.01, 5.0) == 1     # at least one step
+    biggan = zoo.model_settings("biggan", image_size=32)
+    assert biggan["data"] == "fashion-mnist" and biggan["metric"] is None    # the MNIST classifier needs mnist
+    assert biggan["config"]["image_size"] == 32 and biggan["config"]["model_args"] == {"width": 16}
+    assert zoo.model_settings("biggan", data="mnist")["metric"] == "conditional-accuracy"
+    assert "image_size" not in zoo.ZOO["biggan"]["config"]                  # settings are copies
+
+
+def test_named_table_markers(zoo):
+    text = "# Benchmarks\n\n<!-- zoo:begin -->\nold\n<!-- zoo:end -->\n"
+    added = zoo.replace_marked(text, "new table", "resnet32")
+    assert "<!-- zoo:begin -->\nold\n<!-- zoo:end -->" in added
+    assert added.endswith("<!-- resnet32:begin -->\nnew table\n<!-- resnet32:end -->\n")
+    assert zoo.replace_marked(added, "newer", "resnet32").count("resnet32:begin") == 1
+
+
+def test_curve_rows(zoo):
+    records = [dict(record("dcgan", 0, 10.0, 80.0), curve=[{"step": 100, "cpu_s": 5.0, "fid": 120.0},
+                                                          {"step": 300, "cpu_s": 15.0, "fid": 80.0}])]
+    assert "| dcgan seed 0 | 100 / 5 s → 120.0, 300 / 15 s → 80.0 |" in zoo.render_curves(records)
+    assert zoo.render_curves([record("gan", 0, 1.0, 9.0)]) == ""
