@@ -23,6 +23,8 @@ On a one-GPU machine ``tests/test_distributed.py`` starts 2 processes with ``--d
 process takes GPU ``LOCAL_RANK``, so rank 1 asks for a second GPU: expect those tests to fail there for
 that reason (they pass on the CPU, where CI runs them), and read their tail.
 
+The ResNet family's paper configurations (issue 16, item 8: width 64, 32 px, batch 64, fp32 vs bf16):
+    run(command="python benchmarks/gpu_check_scale.py --size 32 --models sngan sngan-projection sagan biggan --settings fp32 bf16 --skip-tests --steps 100", timeout_s=600)
 Here, on the CPU, to test the script (a few steps of width-8 nets at batch 8; pytest only collects):
 
     python benchmarks/gpu_check_scale.py --device cpu --dry-run
