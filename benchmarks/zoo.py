@@ -92,12 +92,30 @@ BATCH_SIZE = 64
 FID_DIM = 2048                     # TF-Inception pool3 features
 
 
+# a variant's options: MODEL[reg=SPEC] or MODEL[latent-opt=SPEC] (ablations: `--models sngan sngan[reg=r1]`)
+VARIANT_KEYS = {"reg": "regularizers", "latent-opt": "latent_opt", "objective": "objective"}
+
+
+def split_variant(spec: str) -> tuple[str, dict]:
+    """``"sngan[reg=r1:gamma=1]"`` → ``("sngan", {"regularizers": ("r1:gamma=1",)})``; a bare name → no options."""
+    if not spec.endswith("]") or "[" not in spec:
+        return spec, {}
+    model, option = spec[:-1].split("[", 1)
+    key, _, value = option.partition("=")
+    if key not in VARIANT_KEYS or not value:
+        raise SystemExit(f"variant {spec!r}: write MODEL[KEY=VALUE] with KEY one of {', '.join(VARIANT_KEYS)}")
+    field = VARIANT_KEYS[key]
+    return model, {field: (value,) if field == "regularizers" else value}
+
+
 def model_settings(model: str, data: str | None = None, image_size: int | None = None) -> dict:
-    """``{"data", "metric", "config"}`` for a model; unknown ones use their registered default data.
-    ``data`` replaces the model's dataset (its MNIST-classifier metric is then dropped unless it is mnist);
-    ``image_size`` trains at that size."""
+    """``{"data", "metric", "config"}`` for a model or a variant ``MODEL[KEY=VALUE]``; unknown ones use their
+    registered default data. ``data`` replaces the model's dataset (its MNIST-classifier metric is then
+    dropped unless it is mnist); ``image_size`` trains at that size."""
+    model, variant = split_variant(model)
     settings = dict(ZOO.get(model, {}))
-    settings["config"] = dict(settings.get("config", {}))
+    settings["config"] = {**settings.get("config", {}), **variant}
+    settings["model"] = model
     if data is not None:
         settings["data"] = data
     if "data" not in settings:
@@ -112,10 +130,10 @@ def model_settings(model: str, data: str | None = None, image_size: int | None =
 
 
 def train_one(model: str, seed: int, steps: int, out: Path, settings: dict, curve: int = 0) -> dict:
-    run = out / f"{model}-seed{seed}"
+    run = out / f"{folder_name(model)}-seed{seed}"
     shutil.rmtree(run, ignore_errors=True)
     every = max(1, steps // curve) if curve else steps
-    config = gankit.TrainConfig(model=model, data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=seed,
+    config = gankit.TrainConfig(model=settings["model"], data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=seed,
                                 sample_every=steps, checkpoint_every=every, log_every=max(1, min(50, steps)),
                                 keep_checkpoints=(curve + 1) if curve else 2, **settings["config"])
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -126,14 +144,19 @@ def train_one(model: str, seed: int, steps: int, out: Path, settings: dict, curv
             "wall_s": seconds, "cpu_s": cpu_seconds, "s_per_step": seconds / steps, "loop_s": logged_seconds(run)}
 
 
+def folder_name(spec: str) -> str:
+    """A run folder name for a model or variant: ``sngan[reg=r1:gamma=1]`` → ``sngan_reg=r1_gamma=1``."""
+    return "".join(c if c.isalnum() or c in "-=." else "_" for c in spec.rstrip("]"))
+
+
 def probe_cost(model: str, out: Path, settings: dict) -> float:
     """CPU seconds per training step of ``model`` (see the module docstring): two short runs' difference,
     after a one-step run that pays the process's one-time costs (first data load, allocator, kernels)."""
     cpu = []
     for steps in (1, PROBE_SHORT, PROBE_LONG):
-        run = out / f"{model}-probe"
+        run = out / f"{folder_name(model)}-probe"
         shutil.rmtree(run, ignore_errors=True)
-        config = gankit.TrainConfig(model=model, data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=0,
+        config = gankit.TrainConfig(model=settings["model"], data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=0,
                                     sample_every=0, checkpoint_every=0, log_every=0, **settings["config"])
         started = time.process_time()
         gankit.train(config, run, progress=False)
@@ -323,7 +346,7 @@ def parse_args(argv):
         parser.error("--seeds, --steps and --metric-num must be >= 1, --num >= 2, --curve >= 0")
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         parser.error("--budget-minutes must be > 0")
-    unknown = [m for m in args.models if m not in gankit.list_models()]
+    unknown = [m for m in args.models if split_variant(m)[0] not in gankit.list_models()]
     if unknown:
         parser.error(f"unknown models {unknown}; known: {', '.join(gankit.list_models())}")
     return args

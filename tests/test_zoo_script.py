@@ -103,3 +103,16 @@ def test_curve_rows(zoo):
                                                           {"step": 300, "cpu_s": 15.0, "fid": 80.0}])]
     assert "| dcgan seed 0 | 100 / 5 s → 120.0, 300 / 15 s → 80.0 |" in zoo.render_curves(records)
     assert zoo.render_curves([record("gan", 0, 1.0, 9.0)]) == ""
+
+
+def test_variants(zoo):
+    assert zoo.split_variant("sngan") == ("sngan", {})
+    assert zoo.split_variant("sngan[reg=r1:gamma=1,lazy_interval=16]") == \
+        ("sngan", {"regularizers": ("r1:gamma=1,lazy_interval=16",)})
+    assert zoo.split_variant("sngan[latent-opt=logan]") == ("sngan", {"latent_opt": "logan"})
+    with pytest.raises(SystemExit, match="KEY one of reg"):
+        zoo.split_variant("sngan[width=3]")
+    settings = zoo.model_settings("sngan[reg=cr]", image_size=32)
+    assert settings["model"] == "sngan" and settings["config"]["regularizers"] == ("cr",)
+    assert settings["config"]["model_args"] == {"width": 16}
+    assert zoo.folder_name("sngan[reg=r1:gamma=1]") == "sngan_reg=r1_gamma=1"

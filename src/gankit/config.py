@@ -124,7 +124,9 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - names
         if unknown:
-            raise GankitError(f"unknown config key(s) {', '.join(sorted(unknown))}; valid keys: {', '.join(sorted(names))}")
+            raise GankitError(f"unknown config key(s) {', '.join(sorted(unknown))}; valid keys: {', '.join(sorted(names))}"
+                              f" (a model's own options go under model_args, e.g. --set model_args."
+                              f"{sorted(unknown)[0]}=VALUE)")
         required = [f.name for f in dataclasses.fields(cls)
                     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         missing = [name for name in required if name not in values]
