@@ -76,12 +76,12 @@ def synchronize(device: torch.device) -> None:
 
 
 def time_setting(model: str, name: str, settings: dict, data: MemoryData, args, folder: Path) -> dict:
-    model_args = {"width": args.width} if args.width else {}
+    model_args = {**({"width": args.width} if args.width else {}), **args.model_args}
     config = TrainConfig(model=model, data="synthetic", image_size=args.size, batch_size=args.batch_size,
                          steps=10**9, device=args.device, log_every=0, sample_every=0, checkpoint_every=0,
                          model_args=model_args, **settings)
     record = {"check": "images/s", "setting": name, "model": model, "size": args.size,
-              "batch_size": args.batch_size, **({"width": args.width} if args.width else {})}
+              "batch_size": args.batch_size, **({"model_args": model_args} if model_args else {})}
     try:
         with warnings.catch_warnings():                  # "checkpoint_every is 0: ..."
             warnings.simplefilter("ignore")
@@ -108,7 +108,8 @@ def time_setting(model: str, name: str, settings: dict, data: MemoryData, args, 
     steps_per_s = args.steps / seconds
     result = {**record, "status": "ok", "device": str(device), "steps": args.steps, "warmup_steps": warmup,
               "warmup_s": round(warmup_s, 2), "steps_per_s": round(steps_per_s, 3),
-              "images_per_s": round(steps_per_s * args.batch_size, 1)}
+              "images_per_s": round(steps_per_s * args.batch_size, 1),
+              "s_per_kimg": round(1000 / (steps_per_s * args.batch_size), 2)}     # stylegan's unit: 1000 real images
     if device.type == "cuda":
         result["peak_memory_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
     return result
@@ -138,23 +139,34 @@ def run_tests(args, log: Path | None) -> None:
           "seconds": round(time.perf_counter() - started, 1), "tail": output[-3000:]}, log)
 
 
+def model_arg(text: str) -> tuple[str, float | int]:
+    key, _, value = text.partition("=")
+    if not key or not value:
+        raise argparse.ArgumentTypeError(f"write KEY=VALUE, got {text!r}")
+    number = float(value)
+    return key, int(number) if number.is_integer() else number
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="the device under test (cpu: test the script here)")
     parser.add_argument("--steps", type=int, default=200, help="timed steps per setting")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps per setting")
     parser.add_argument("--compile-warmup", type=int, default=10, help="more untimed steps for --compile")
-    parser.add_argument("--size", type=int, default=64, choices=(32, 64))
+    parser.add_argument("--size", type=int, default=64, choices=(32, 64, 128, 256))
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--models", nargs="+", default=["dcgan", "sgan"],
                         help="dcgan, and sgan: the zoo's largest nets at 64 px (G 6.5M, D 13.0M parameters)")
     parser.add_argument("--width", type=int, default=None, help="the nets' width (default: the model's)")
+    parser.add_argument("--model-args", nargs="+", default=[], type=model_arg, metavar="KEY=VALUE",
+                        help="builder options (numbers), e.g. --model-args channels=64")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--test-timeout", type=int, default=300)
     parser.add_argument("--dry-run", action="store_true",
                         help="2 timed steps (1 warm-up) of width-8 nets at batch 8; pytest only collects")
     args = parser.parse_args()
+    args.model_args = dict(args.model_args)
     if args.dry_run:
         args.steps, args.warmup, args.compile_warmup, args.batch_size = 2, 1, 1, 8
         args.width = args.width or 8
