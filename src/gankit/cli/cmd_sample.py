@@ -26,8 +26,9 @@ def register(subparsers):
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--class", dest="class_id", type=int, default=None, help="class to generate (conditional models)")
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
-                        help="truncation ψ in (0, 2]: latents pulled toward their mean, z̄ + ψ(z − z̄), or for BigGAN "
-                             "entries beyond ±ψ drawn again (1: none)")
+                        help="truncation ψ in (0, 2]: latents pulled toward their mean, z̄ + ψ(z − z̄); for style-based "
+                             "models in W, w̄ + ψ(w − w̄) on the model's cutoff layers; for BigGAN entries beyond ±ψ "
+                             "drawn again (1: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latents (default: 0)")
     parser.add_argument("--raw", action="store_true", help="sample the trained generator, not its EMA")
     parser.add_argument("--device", default="auto", help="auto (cuda when torch sees a GPU, else cpu), cpu, cuda, cuda:N (default: auto)")
