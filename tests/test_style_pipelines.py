@@ -42,3 +42,42 @@ def test_z_space_truncation_stays_for_other_models():
     z = torch.randn(3, 6)
     pipeline = SamplingPipeline(gan)
     assert torch.allclose(pipeline(3, latent=z, truncation=0.5), pipeline(3, latent=0.5 * z), atol=1e-6)
+
+
+def test_mixing_layers_by_band_index_and_range():
+    from gankit.pipelines.style import mixing_layers
+    assert mixing_layers("coarse", 8) == slice(0, 4)          # 4², 8²
+    assert mixing_layers("middle", 8) == slice(4, 8)          # 16², 32²
+    assert mixing_layers("fine", 18) == slice(8, 18)          # 64²..1024² (Fig. 3 at 1024 px)
+    assert mixing_layers("3", 8) == slice(0, 3)
+    assert mixing_layers("2-5", 8) == slice(2, 6)
+    for bad in ("fine", "0", "0-7", "9", "top", "3-1"):      # empty, all of them, or not a choice
+        with pytest.raises(GankitError, match="mixing layers") as error:
+            mixing_layers(bad, 8)
+        assert "\n" not in str(error.value)
+
+
+def test_style_mixing_grid_rows_give_the_chosen_styles_columns_the_rest():
+    from gankit.pipelines.style import style_mixing_grid
+    gan = stub_style_gan()
+    net = gan.generator_ema
+    images, columns = style_mixing_grid(gan, rows=2, columns=3, layers="0-1", rng=torch.Generator().manual_seed(1))
+    assert columns == 4 and images.shape == (3 * 4, 1, 8, 8)
+    z = gan.sample_latent(5, torch.Generator().manual_seed(1))
+    ws = net.mapping(z).unsqueeze(1).repeat(1, net.num_ws, 1)
+    render = lambda w: net.synthesis(w, noise_mode="const")
+    grid = images.view(3, 4, 1, 8, 8)
+    assert torch.equal(grid[0, 0], torch.ones(1, 8, 8))                               # blank corner
+    assert torch.allclose(grid[0, 1:], render(ws[:3]), atol=1e-6)                     # sources A: top row
+    assert torch.allclose(grid[1:, 0], render(ws[3:]), atol=1e-6)                     # sources B: left column
+    mixed = ws[1:2].clone()                                                           # column 1 ...
+    mixed[:, :2] = ws[4, :2]                                                          # ... ws 0-1 from row 1
+    assert torch.allclose(grid[2, 2], render(mixed)[0], atol=1e-6)
+
+
+def test_mix_on_a_model_without_w_space_is_one_line_naming_none_here():
+    from gankit.pipelines.style import style_mixing_grid
+    gan = gankit.create("dcgan", sample_shape=(1, 16, 16), width=4, latent_dim=6)
+    with pytest.raises(GankitError, match="W space .*'dcgan' has none") as error:
+        style_mixing_grid(gan)
+    assert "\n" not in str(error.value)

@@ -1,6 +1,7 @@
 """`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`; one PNG per sample with
-`--out DIR/` (see sample_folder.py); or an InfoGAN latent traversal
-`gankit sample RUN_DIR --traverse cat|c1|c2 [--rows R] --out t.png` (rows = samples, columns = code values)."""
+`--out DIR/` (see sample_folder.py); or a grid of another kind (pipelines/): an InfoGAN latent traversal
+`--traverse cat|c1|c2 [--rows R]` (rows = samples, columns = code values), a StyleGAN style mixing grid
+`--mix [--mix-layers coarse|middle|fine|K|A-B] [--rows R --columns C]` (pipelines/style.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +12,7 @@ from ..config import check_seed
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
 from ..pipelines import SamplingPipeline, run_context, traverse
+from ..pipelines.style import DEFAULT_LAYERS, style_mixing_grid
 from ..runtime import check_output_file
 from .sample_folder import check_folder_flags, is_folder, write_folder
 
@@ -34,23 +36,57 @@ def register(subparsers):
     parser.add_argument("--device", default="auto", help="auto (cuda when torch sees a GPU, else cpu), cpu, cuda, cuda:N (default: auto)")
     parser.add_argument("--traverse", metavar="CODE", default=None,
                         help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
-    parser.add_argument("--rows", type=int, default=None, help="rows of a --traverse grid (default 10)")
+    parser.add_argument("--mix", action="store_true",
+                        help="style-based models: a style mixing grid (StyleGAN Fig. 3): top row and left column are "
+                             "the sources, each cell takes the --mix-layers styles from its row's latent and the "
+                             "other styles from its column's")
+    parser.add_argument("--mix-layers", default=None, metavar="LAYERS",
+                        help="the styles --mix takes from the rows: coarse (4²–8², default), middle (16²–32²), fine "
+                             "(64² and up), K (ws 0..K-1) or A-B (ws A..B)")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="rows of a --traverse (default 10) or --mix (default 5) grid")
+    parser.add_argument("--columns", type=int, default=None, help="columns of a --mix grid (default 6)")
     parser.set_defaults(func=run)
 
 
+# grid kind -> (what its grid is, default rows, default columns or None when --columns does not apply)
+GRIDS = {"--traverse": ("--rows rows by the code's values", 10, None),
+         "--mix": ("--rows row sources by --columns column sources", 5, 6)}
+
+
+def grid_kind(args):
+    """The one grid flag given (--traverse, --mix), None for a sample grid, or a one-line error for several."""
+    chosen = [flag for flag, given in (("--traverse", args.traverse is not None), ("--mix", args.mix)) if given]
+    if len(chosen) > 1:
+        raise GankitError(f"give one of {' and '.join(chosen)}, not both: each makes its own grid")
+    return chosen[0] if chosen else None
+
+
 def check_grid_flags(args) -> None:
-    """--num/--class shape a sample grid and --rows a traversal; a flag the chosen grid ignores is refused."""
-    if args.traverse is not None:
+    """--num/--class shape a sample grid, --rows/--columns the other grids; a flag the chosen grid ignores is
+    refused."""
+    kind = grid_kind(args)
+    args.grid = kind
+    if args.mix_layers is not None and kind != "--mix":
+        raise GankitError("--mix-layers applies only to a --mix grid; add --mix")
+    if kind is not None:
+        what, rows, columns = GRIDS[kind]
         ignored = [flag for flag, value in (("--num", args.num), ("--class", args.class_id)) if value is not None]
+        if columns is None and args.columns is not None:
+            ignored.append("--columns")
         if ignored:
-            raise GankitError(f"{' and '.join(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to --traverse (its grid is --rows rows by the "
-                              "code's values); use --rows, or drop --traverse")
-        args.rows = 10 if args.rows is None else args.rows
-        if args.rows < 1:
-            raise GankitError(f"--rows must be at least 1, got {args.rows}")
+            uses = "--rows" if columns is None else "--rows and --columns"
+            raise GankitError(f"{' and '.join(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to {kind} (its grid is "
+                              f"{what}); use {uses}, or drop {kind}")
+        args.rows = rows if args.rows is None else args.rows
+        args.columns = columns if args.columns is None else args.columns
+        for flag, value in (("--rows", args.rows), ("--columns", args.columns)):
+            if value is not None and value < 1:
+                raise GankitError(f"{flag} must be at least 1, got {value}")
     else:
-        if args.rows is not None:
-            raise GankitError("--rows applies only to a --traverse grid; use --num for a sample grid")
+        for flag, value in (("--rows", args.rows), ("--columns", args.columns)):
+            if value is not None:
+                raise GankitError(f"{flag} applies only to a --traverse or --mix grid; use --num for a sample grid")
         args.num = 64 if args.num is None else args.num
         if args.num < 1:
             raise GankitError(f"--num must be at least 1, got {args.num}")
@@ -70,8 +106,8 @@ def run(args):
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
-    if args.traverse is not None:
-        return write_traversal(gan, args)
+    if args.grid is not None:
+        return GRID_WRITERS[args.grid](gan, args)
     if args.class_id is not None:
         if not gan.conditional:
             raise GankitError(f"--class needs a class-conditional model; '{gan.build_args['name']}' is unconditional")
@@ -93,3 +129,17 @@ def write_traversal(gan, args):
     save_png(render_samples(images, columns=columns), args.out)
     print(f"wrote a {args.rows}x{columns} traversal of code {args.traverse} of {gan.build_args['name']} "
           f"(step {gan.step}) to {args.out}")
+
+
+def write_mixing(gan, args):
+    rng = torch.Generator().manual_seed(args.seed)
+    layers = args.mix_layers or DEFAULT_LAYERS
+    images, columns = style_mixing_grid(gan, args.rows, args.columns, layers, truncation=args.truncation, rng=rng,
+                                        ema=not args.raw, batch_size=max(args.batch_size, 1))
+    save_png(render_samples(images, columns=columns), args.out)
+    print(f"wrote a style mixing grid of {gan.build_args['name']} (step {gan.step}) to {args.out}: {args.rows} row "
+          f"sources (left) give the {layers} styles, {args.columns} column sources (top) the others")
+
+
+GRID_WRITERS = {"--traverse": write_traversal, "--mix": write_mixing}
+
