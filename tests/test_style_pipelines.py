@@ -81,3 +81,36 @@ def test_mix_on_a_model_without_w_space_is_one_line_naming_none_here():
     with pytest.raises(GankitError, match="W space .*'dcgan' has none") as error:
         style_mixing_grid(gan)
     assert "\n" not in str(error.value)
+
+
+def test_slerp_keeps_the_great_circle_and_interpolates_the_length():
+    from gankit.pipelines import slerp
+    a, b = torch.tensor([[2.0, 0.0]]), torch.tensor([[0.0, 4.0]])
+    middle = slerp(a, b, 0.5)
+    assert torch.allclose(middle, 3.0 * torch.tensor([[0.5 ** 0.5, 0.5 ** 0.5]]))  # 45°, length (2 + 4) / 2
+    assert torch.allclose(slerp(a, b, 0.0), a) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-6)
+    assert torch.allclose(slerp(a, a, 0.3), a)                                      # parallel ends: no NaN
+
+
+def test_interpolation_lerps_in_w_for_style_models():
+    from gankit.pipelines.interpolation import interpolate
+    gan = stub_style_gan()
+    net = gan.generator_ema
+    images, steps = interpolate(gan, rows=2, steps=3, rng=torch.Generator().manual_seed(2))
+    assert steps == 3 and images.shape == (6, 1, 8, 8)
+    z = gan.sample_latent(4, torch.Generator().manual_seed(2))
+    w = net.mapping(z)
+    middle = ((w[1] + w[3]) / 2).view(1, 1, -1).repeat(1, net.num_ws, 1)     # row 1: from z[1] to z[3]
+    assert torch.allclose(images[4], net.synthesis(middle, noise_mode="const")[0], atol=1e-6)
+
+
+def test_interpolation_slerps_in_z_for_other_models():
+    from gankit.pipelines import slerp
+    from gankit.pipelines.interpolation import interpolate
+    gan = gankit.create("dcgan", sample_shape=(1, 16, 16), width=4, latent_dim=6)
+    images, _ = interpolate(gan, rows=1, steps=3, rng=torch.Generator().manual_seed(3))
+    z = gan.sample_latent(2, torch.Generator().manual_seed(3))
+    expected = SamplingPipeline(gan)(1, latent=slerp(z[:1], z[1:], 0.5))
+    assert torch.allclose(images[1:2], expected, atol=1e-6)
+    with pytest.raises(GankitError, match="at least 2 steps"):
+        interpolate(gan, rows=1, steps=1)

@@ -1,7 +1,9 @@
 """`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`; one PNG per sample with
 `--out DIR/` (see sample_folder.py); or a grid of another kind (pipelines/): an InfoGAN latent traversal
 `--traverse cat|c1|c2 [--rows R]` (rows = samples, columns = code values), a StyleGAN style mixing grid
-`--mix [--mix-layers coarse|middle|fine|K|A-B] [--rows R --columns C]` (pipelines/style.py)."""
+`--mix [--mix-layers coarse|middle|fine|K|A-B] [--rows R --columns C]` (pipelines/style.py), a latent
+interpolation `--interpolate [--rows R --columns STEPS]` (pipelines/interpolation.py: lerp in W for style-based
+models, slerp in Z for the others)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +14,7 @@ from ..config import check_seed
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
 from ..pipelines import SamplingPipeline, run_context, traverse
+from ..pipelines.interpolation import interpolate
 from ..pipelines.style import DEFAULT_LAYERS, style_mixing_grid
 from ..runtime import check_output_file
 from .sample_folder import check_folder_flags, is_folder, write_folder
@@ -43,20 +46,28 @@ def register(subparsers):
     parser.add_argument("--mix-layers", default=None, metavar="LAYERS",
                         help="the styles --mix takes from the rows: coarse (4²–8², default), middle (16²–32²), fine "
                              "(64² and up), K (ws 0..K-1) or A-B (ws A..B)")
+    parser.add_argument("--interpolate", action="store_true",
+                        help="models with a Gaussian latent: rows of images walking from one latent to another "
+                             "(lerp in W for style-based models, slerp in Z for the others)")
     parser.add_argument("--rows", type=int, default=None,
-                        help="rows of a --traverse (default 10) or --mix (default 5) grid")
-    parser.add_argument("--columns", type=int, default=None, help="columns of a --mix grid (default 6)")
+                        help="rows of a --traverse (default 10), --mix (default 5) or --interpolate (default 6) grid")
+    parser.add_argument("--columns", type=int, default=None,
+                        help="columns of a --mix grid (default 6), steps of an --interpolate row (default 8)")
     parser.set_defaults(func=run)
 
 
 # grid kind -> (what its grid is, default rows, default columns or None when --columns does not apply)
 GRIDS = {"--traverse": ("--rows rows by the code's values", 10, None),
-         "--mix": ("--rows row sources by --columns column sources", 5, 6)}
+         "--mix": ("--rows row sources by --columns column sources", 5, 6),
+         "--interpolate": ("--rows rows of --columns steps", 6, 8)}
+CLASS_GRIDS = ("--interpolate",)             # grids that take --class (conditional models: all rows that class)
 
 
 def grid_kind(args):
-    """The one grid flag given (--traverse, --mix), None for a sample grid, or a one-line error for several."""
-    chosen = [flag for flag, given in (("--traverse", args.traverse is not None), ("--mix", args.mix)) if given]
+    """The one grid flag given (--traverse, --mix, --interpolate), None for a sample grid, or a one-line error
+    for several."""
+    chosen = [flag for flag, given in (("--traverse", args.traverse is not None), ("--mix", args.mix),
+                                        ("--interpolate", args.interpolate)) if given]
     if len(chosen) > 1:
         raise GankitError(f"give one of {' and '.join(chosen)}, not both: each makes its own grid")
     return chosen[0] if chosen else None
@@ -71,7 +82,8 @@ def check_grid_flags(args) -> None:
         raise GankitError("--mix-layers applies only to a --mix grid; add --mix")
     if kind is not None:
         what, rows, columns = GRIDS[kind]
-        ignored = [flag for flag, value in (("--num", args.num), ("--class", args.class_id)) if value is not None]
+        ignored = [flag for flag, value in (("--num", args.num), ("--class", args.class_id)) if value is not None
+                   and not (flag == "--class" and kind in CLASS_GRIDS)]
         if columns is None and args.columns is not None:
             ignored.append("--columns")
         if ignored:
@@ -86,7 +98,8 @@ def check_grid_flags(args) -> None:
     else:
         for flag, value in (("--rows", args.rows), ("--columns", args.columns)):
             if value is not None:
-                raise GankitError(f"{flag} applies only to a --traverse or --mix grid; use --num for a sample grid")
+                raise GankitError(f"{flag} applies only to a --traverse, --mix or --interpolate grid; use --num "
+                                  "for a sample grid")
         args.num = 64 if args.num is None else args.num
         if args.num < 1:
             raise GankitError(f"--num must be at least 1, got {args.num}")
@@ -106,13 +119,13 @@ def run(args):
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
-    if args.grid is not None:
-        return GRID_WRITERS[args.grid](gan, args)
     if args.class_id is not None:
         if not gan.conditional:
             raise GankitError(f"--class needs a class-conditional model; '{gan.build_args['name']}' is unconditional")
         if not 0 <= args.class_id < gan.num_classes:
             raise GankitError(f"--class must be in 0..{gan.num_classes - 1}, got {args.class_id}")
+    if args.grid is not None:
+        return GRID_WRITERS[args.grid](gan, args)
     rng = torch.Generator().manual_seed(args.seed)
     pipeline = SamplingPipeline(gan, ema=not args.raw, context=run_context(gan, gan.config, gan.step))
     if to_folder:
@@ -141,5 +154,15 @@ def write_mixing(gan, args):
           f"sources (left) give the {layers} styles, {args.columns} column sources (top) the others")
 
 
-GRID_WRITERS = {"--traverse": write_traversal, "--mix": write_mixing}
+def write_interpolation(gan, args):
+    rng = torch.Generator().manual_seed(args.seed)
+    images, steps = interpolate(gan, args.rows, args.columns, truncation=args.truncation, class_id=args.class_id,
+                                rng=rng, ema=not args.raw, batch_size=max(args.batch_size, 1))
+    space = "lerp in W" if "w-space" in gan.capabilities else "slerp in Z"
+    save_png(render_samples(images, columns=steps), args.out)
+    print(f"wrote {args.rows} interpolations of {steps} steps ({space}) of {gan.build_args['name']} "
+          f"(step {gan.step}) to {args.out}")
+
+
+GRID_WRITERS = {"--traverse": write_traversal, "--mix": write_mixing, "--interpolate": write_interpolation}
 

@@ -104,14 +104,20 @@ class SamplingPipeline:
             with self.network() as net:
                 return self.batched(lambda z, y: render_ws(net, map_to_ws(gan, net, z, y, float(truncation))),
                                     num, batch_size, latent, labels)
-        if truncation != 1 and gan.truncation == "resample":
-            def redraw(n):
-                return gan.sample_latent(-(-n // gan.latent_dim), rng).flatten()[:n]
-            latent = resample_beyond(latent, float(truncation), redraw)
-        elif truncation != 1:
-            latent = truncate(latent, float(truncation))
+        latent = self.truncated(latent, truncation, rng)
         with self.network() as net:
             return self.batched(lambda z, y: gan.synthesize(net, z, y, self.context), num, batch_size, latent, labels)
+
+    def truncated(self, latent: torch.Tensor, truncation: float, rng: Optional[torch.Generator]) -> torch.Tensor:
+        """Z-space truncation of ``latent``: BigGAN's redraw beyond ±ψ for models declaring ``truncation =
+        "resample"``, else z̄ + ψ(z − z̄)."""
+        if truncation == 1:
+            return latent
+        if self.gan.truncation == "resample":
+            def redraw(n):
+                return self.gan.sample_latent(-(-n // self.gan.latent_dim), rng).flatten()[:n]
+            return resample_beyond(latent, float(truncation), redraw)
+        return truncate(latent, float(truncation))
 
     @contextmanager
     def network(self):
