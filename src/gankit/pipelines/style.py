@@ -45,9 +45,9 @@ def mixing_layers(spec, num_ws: int) -> slice:
         raise GankitError(f"mixing layers must be coarse, middle, fine, a crossover index K or a range A-B of ws "
                           f"(0..{num_ws - 1}); got {spec!r}")
     if not (0 <= start < stop <= num_ws) or stop - start == num_ws:
-        raise GankitError(f"mixing layers '{text}' give ws {start}..{stop - 1} of this model's 0..{num_ws - 1} "
-                          f"({num_ws} ws, 4 to {size} px): choose a non-empty part that leaves some ws to the "
-                          f"columns, e.g. coarse or 0-{max(num_ws // 2 - 1, 0)}")
+        given = "no ws" if stop <= start else f"ws {start}..{stop - 1}"
+        raise GankitError(f"mixing layers '{text}' give {given} of this model's 0..{num_ws - 1} (4 to {size} px): "
+                          f"choose a non-empty part that leaves some ws to the columns, e.g. 0-{max(num_ws // 2 - 1, 0)}")
     return slice(start, stop)
 
 
