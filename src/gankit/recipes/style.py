@@ -12,7 +12,7 @@ global random state, which checkpoints keep); samples (`gankit sample`, grids, m
 Truncation in W (w_avg + ψ(w − w_avg) on the first ``truncation_cutoff`` ws) is done by the sampling pipeline.
 
 Channels at r px: min(cbase // r, cmax). The papers use cbase 16384 (v1) / 32768 (v2 config F) with cmax 512
-(512 channels up to 32 px); the defaults here, cbase 1024 and cmax 64 (64, 64, 64, 32 channels at 4, 8, 16,
+(512 channels up to 32 px); the defaults here, cbase 512 and cmax 32 (32, 32, 32, 16 channels at 4, 8, 16,
 32 px), w_dim 128 and 8 mapping layers, make 200 steps at 32 px a few minutes on one CPU thread.
 """
 from __future__ import annotations
@@ -141,9 +141,9 @@ TINY = dict(cbase=128, cmax=8, z_dim=8, w_dim=8, mapping_layers=2)
                 tiny=dict(TINY, r1_interval=2, pl_interval=3),
                 help="StyleGAN2 (Karras et al. 2020) config F scaled to the image size (power of two): modulated/"
                      "demodulated convs, skip G, residual D, lazy R1 γ=10 /16 + path length /4, style mixing, "
-                     "EMA in images; CPU widths cbase 1024, cmax 64 (64/64/64/32 ch at 4-32 px), w 128 "
+                     "EMA in images; CPU widths cbase 512, cmax 32 (32/32/32/16 ch at 4-32 px), w 128 "
                      "(paper: cbase 32768, cmax 512, w 512)")
-def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_dim=None, w_dim=128,
+def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=512, cmax=32, z_dim=None, w_dim=128,
               mapping_layers=8, r1_gamma=10.0, r1_interval=16, pl_weight=2.0, pl_interval=4, pl_decay=0.01,
               pl_batch_shrink=2, mixing_prob=0.9, group_size=4, **recipe):
     """Karras et al. 2020 config F: mapping 8 × w_dim (lr multiplier 0.01), skip generator, residual
@@ -163,9 +163,9 @@ def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_di
 @register_model("stylegan", data="fashion-mnist", paper_shape=(3, 32, 32), test_shape=(1, 8, 8), tiny=TINY,
                 help="StyleGAN (Karras et al. 2019) at the image size (power of two), no progressive growing: "
                      "mapping 8 layers, constant input, AdaIN, noise, blur, style mixing, truncation in W (first 8 "
-                     "ws), R1 γ=10; CPU widths cbase 1024, cmax 64 (64/64/64/32 ch at 4-32 px), w 128 (paper: "
+                     "ws), R1 γ=10; CPU widths cbase 512, cmax 32 (32/32/32/16 ch at 4-32 px), w 128 (paper: "
                      "cbase 16384, cmax 512, w 512)")
-def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_dim=None, w_dim=128,
+def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=512, cmax=32, z_dim=None, w_dim=128,
              mapping_layers=8, r1_gamma=10.0, mixing_prob=0.9, group_size=4, **recipe):
     """Karras et al. 2019: mapping 8 × w_dim (lr multiplier 0.01), learned 4×4 constant, per layer noise
     (per-channel strength), leaky ReLU and AdaIN, blur [1, 2, 1] after each upsampling, one toRGB at the
