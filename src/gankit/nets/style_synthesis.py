@@ -202,11 +202,12 @@ class MappingNetwork(nn.Module):
 
 
 class ConstantInput(nn.Module):
-    """The learned constant 4×4 input of the synthesis network (StyleGAN Sec. 2), initialised N(0, 1)."""
+    """The learned constant 4×4 input of the synthesis network (StyleGAN Sec. 2), initialised N(0, 1) as in
+    StyleGAN2's code, or to ones (``ones``) as in StyleGAN v1's."""
 
-    def __init__(self, channels: int, size: int = 4):
+    def __init__(self, channels: int, size: int = 4, ones: bool = False):
         super().__init__()
-        self.const = nn.Parameter(torch.randn(1, channels, size, size))
+        self.const = nn.Parameter(torch.ones(1, channels, size, size) if ones else torch.randn(1, channels, size, size))
 
     def forward(self, n: int):
         return self.const.expand(n, -1, -1, -1)

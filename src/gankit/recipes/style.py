@@ -132,8 +132,10 @@ def style_recipe(recipe: dict, r1_gamma: float, r1_interval: int, defaults: dict
 # half-life 10 kimg with ramp-up 0.05 (ada's small configs; config F uses 10 kimg too)
 STYLEGAN2_HPARAMS = dict(lr_g=0.0025, lr_d=0.0025, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0, ema_rampup=0.05)
 # StyleGAN (Karras et al. 2019, App. C; the reference's defaults below 128 px): Adam 0.001, β = (0, 0.99);
-# G average with a half-life of 10 kimg (``G_smoothing_kimg``)
-STYLEGAN_HPARAMS = dict(lr_g=0.001, lr_d=0.001, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0)
+# G average with a half-life of 10 kimg (``G_smoothing_kimg``). The ramp-up 0.05 is gankit's addition (the v1
+# reference has none): over its 25M images it changes nothing after the first 200k, but without it a short
+# CPU run's average would still be mostly the initial weights (β^200 = 0.41 at batch 64)
+STYLEGAN_HPARAMS = dict(lr_g=0.001, lr_d=0.001, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0, ema_rampup=0.05)
 TINY = dict(cbase=128, cmax=8, z_dim=8, w_dim=8, mapping_layers=2)
 
 
