@@ -132,3 +132,20 @@ def test_pggan_warns_that_its_stages_set_the_batch_size(capsys, monkeypatch, tmp
             "used; set theirs with --set model_args.batch_size=32\n") in err
     assert main(["train", "stylegan2", "--batch-size", "32", "--out", str(tmp_path / "run")]) == 2
     assert "warning" not in capsys.readouterr().err
+
+
+def test_stylegan2_configurations():
+    cifar = gankit.create("stylegan2", sample_shape=(3, 32, 32), config="cifar")
+    assert cifar.generator.w_dim == 512 and len(cifar.generator.mapping.layers) == 2
+    assert cifar.discriminator.from_rgb.weight.shape[0] == 512 and cifar.discriminator.blocks[0].skip is None
+    assert cifar.discriminator.stddev.group_size == 32 and cifar.mixing_prob == 0
+    assert "G-pl" not in {phase.name for phase in cifar.phases()} and cifar.regularizers[0].weight == pytest.approx(0.005)
+    assert cifar.hparams["ema_kimg"] == 500 and cifar.hparams["lr_g"] == 0.0025
+    assert gankit.create("stylegan2", sample_shape=(3, 32, 32), config="cifar", ema_kimg=20).hparams["ema_kimg"] == 20
+    cpu = gankit.create("stylegan2", sample_shape=(3, 32, 32), config="cpu", mixing_prob=0.5)
+    assert cpu.mixing_prob == 0.5 and cpu.discriminator.blocks[0].skip is not None
+    assert [layer.conv.weight.shape[0] for layer in cpu.generator.synthesis.convs[::2]] == [32, 32, 32, 16]
+    with pytest.raises(GankitError, match="unknown stylegan2 config 'F'; valid: cpu, f, cifar"):
+        gankit.create("stylegan2", config="F")
+    with pytest.raises(GankitError, match="architecture is one of resnet, plain"):
+        gankit.create("stylegan2", architecture="skip")
