@@ -260,9 +260,11 @@ class StyleGenerator(nn.Module):
         return [tuple(layer.noise_const.shape) for layer in self.synthesis.noise_layers]
 
     @torch.no_grad()
-    def track_w_avg(self, w: torch.Tensor) -> None:
-        """w̄ ← lerp(batch mean of w, w̄, β), β = 0.995 (stylegan2-ada's ``w_avg_beta``)."""
-        self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+    def track_w_avg(self, w: torch.Tensor, batch_mean=None) -> None:
+        """w̄ ← lerp(batch mean of w, w̄, β), β = 0.995 (stylegan2-ada's ``w_avg_beta``). ``batch_mean``
+        (default: the mean over dim 0) lets a data-parallel caller average over every process's slice."""
+        mean = w.detach().float().mean(dim=0) if batch_mean is None else batch_mean(w.detach().float())
+        self.w_avg.copy_(mean.lerp(self.w_avg, self.w_avg_beta))
 
     def broadcast(self, w: torch.Tensor) -> torch.Tensor:
         return w.unsqueeze(1).expand(-1, self.num_ws, -1)

@@ -31,6 +31,18 @@ from .base import GAN, Phase
 from .builders import image_shape
 
 
+def mean_over_processes(values: torch.Tensor) -> torch.Tensor:
+    """The batch mean over dim 0; under torchrun, over every process's slice (equal slices: the mean of the
+    per-process means), so that w_avg and pl_mean stay the same on every process, as one process would have
+    them. Differentiable: the other processes' means enter as constants."""
+    mean = values.mean(dim=0)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        others = mean.detach().clone()
+        torch.distributed.all_reduce(others)
+        mean = mean + (others / torch.distributed.get_world_size() - mean.detach())
+    return mean
+
+
 class StyleGAN(GAN):
     """G = StyleGenerator (W-space contract), D scores images; fakes with style mixing, w_avg tracked."""
     capabilities = frozenset({"gaussian-latent", "w-space"})
@@ -79,7 +91,7 @@ class StyleGAN(GAN):
         with torch.set_grad_enabled(role == "generator" and torch.is_grad_enabled()):
             ws, w = self.training_ws(n, labels, rng)
             if role == "generator":
-                self.generator.track_w_avg(w)
+                self.generator.track_w_avg(w, mean_over_processes)
             return self.generator.synthesis(ws, noise_mode="random"), None
 
     def run_generator(self, net, z, labels):
@@ -111,7 +123,7 @@ class StyleGAN2(StyleGAN):
         n = max(1, samples_of(batch).shape[0] // self.pl_batch_shrink)
         ws, _ = self.training_ws(n, None, context.rng)
         images = self.generator.synthesis(ws, noise_mode="random")
-        penalty, mean = path_length_penalty(images, ws, self.pl_mean, self.pl_decay, context.rng)
+        penalty, mean = path_length_penalty(images, ws, self.pl_mean, self.pl_decay, context.rng, mean_over_processes)
         self.pl_mean.copy_(mean)
         value = penalty * self.pl_weight * self.pl_interval
         return value, {"reg_pl": value.detach(), "pl_mean": mean}
