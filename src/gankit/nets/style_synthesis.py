@@ -84,12 +84,12 @@ def blur2d(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
 
 class FIRFilter(nn.Module):
-    """Holds :func:`fir_taps` (1D, separable) as a non-persistent buffer: it follows ``.to(device)`` and stays
-    out of state dicts."""
+    """Holds :func:`fir_kernel` (2D: one depthwise conv, faster on CPU than the two 1D passes) as a
+    non-persistent buffer: it follows ``.to(device)`` and stays out of state dicts."""
 
     def __init__(self, taps: Sequence[float] = (1, 3, 3, 1)):
         super().__init__()
-        self.register_buffer("kernel", fir_taps(taps), persistent=False)
+        self.register_buffer("kernel", fir_kernel(taps), persistent=False)
 
 
 # ----------------------------------------------------------------------------- modulated convolution
@@ -202,11 +202,12 @@ class MappingNetwork(nn.Module):
 
 
 class ConstantInput(nn.Module):
-    """The learned constant 4×4 input of the synthesis network (StyleGAN Sec. 2), initialised N(0, 1)."""
+    """The learned constant 4×4 input of the synthesis network (StyleGAN Sec. 2), initialised N(0, 1) as in
+    StyleGAN2's code, or to ones (``ones``) as in StyleGAN v1's."""
 
-    def __init__(self, channels: int, size: int = 4):
+    def __init__(self, channels: int, size: int = 4, ones: bool = False):
         super().__init__()
-        self.const = nn.Parameter(torch.randn(1, channels, size, size))
+        self.const = nn.Parameter(torch.ones(1, channels, size, size) if ones else torch.randn(1, channels, size, size))
 
     def forward(self, n: int):
         return self.const.expand(n, -1, -1, -1)
@@ -259,9 +260,11 @@ class StyleGenerator(nn.Module):
         return [tuple(layer.noise_const.shape) for layer in self.synthesis.noise_layers]
 
     @torch.no_grad()
-    def track_w_avg(self, w: torch.Tensor) -> None:
-        """w̄ ← lerp(batch mean of w, w̄, β), β = 0.995 (stylegan2-ada's ``w_avg_beta``)."""
-        self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+    def track_w_avg(self, w: torch.Tensor, batch_mean=None) -> None:
+        """w̄ ← lerp(batch mean of w, w̄, β), β = 0.995 (stylegan2-ada's ``w_avg_beta``). ``batch_mean``
+        (default: the mean over dim 0) lets a data-parallel caller average over every process's slice."""
+        mean = w.detach().float().mean(dim=0) if batch_mean is None else batch_mean(w.detach().float())
+        self.w_avg.copy_(mean.lerp(self.w_avg, self.w_avg_beta))
 
     def broadcast(self, w: torch.Tensor) -> torch.Tensor:
         return w.unsqueeze(1).expand(-1, self.num_ws, -1)

@@ -12,21 +12,35 @@ global random state, which checkpoints keep); samples (`gankit sample`, grids, m
 Truncation in W (w_avg + ψ(w − w_avg) on the first ``truncation_cutoff`` ws) is done by the sampling pipeline.
 
 Channels at r px: min(cbase // r, cmax). The papers use cbase 16384 (v1) / 32768 (v2 config F) with cmax 512
-(512 channels up to 32 px); the defaults here, cbase 1024 and cmax 64 (64, 64, 64, 32 channels at 4, 8, 16,
-32 px), w_dim 128 and 8 mapping layers, make 200 steps at 32 px a few minutes on one CPU thread.
+(512 channels up to 32 px); the defaults here, cbase 512 and cmax 32 (32, 32, 32, 16 channels at 4, 8, 16,
+32 px), w_dim 128 and 8 mapping layers, take about 1 s of one CPU thread per step at 32 px and batch 64
+(200 steps: about 3 minutes on an idle core). stylegan2's ``config`` also offers f (the paper's widths) and
+cifar (stylegan2-ada's small configuration).
 """
 from __future__ import annotations
 
 import torch
 
 from ..errors import GankitError
-from ..nets.style_discriminator import StyleDiscriminator
+from ..nets.style_discriminator import ARCHITECTURES, StyleDiscriminator
 from ..nets.stylegan import AdaINSynthesis, SkipSynthesis, style_generator
 from ..objectives.penalties import path_length_penalty
 from ..registry import register_model
 from ..data.batches import samples_of
 from .base import GAN, Phase
 from .builders import image_shape
+
+
+def mean_over_processes(values: torch.Tensor) -> torch.Tensor:
+    """The batch mean over dim 0; under torchrun, over every process's slice (equal slices: the mean of the
+    per-process means), so that w_avg and pl_mean stay the same on every process, as one process would have
+    them. Differentiable: the other processes' means enter as constants."""
+    mean = values.mean(dim=0)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        others = mean.detach().clone()
+        torch.distributed.all_reduce(others)
+        mean = mean + (others / torch.distributed.get_world_size() - mean.detach())
+    return mean
 
 
 class StyleGAN(GAN):
@@ -77,7 +91,7 @@ class StyleGAN(GAN):
         with torch.set_grad_enabled(role == "generator" and torch.is_grad_enabled()):
             ws, w = self.training_ws(n, labels, rng)
             if role == "generator":
-                self.generator.track_w_avg(w)
+                self.generator.track_w_avg(w, mean_over_processes)
             return self.generator.synthesis(ws, noise_mode="random"), None
 
     def run_generator(self, net, z, labels):
@@ -109,7 +123,7 @@ class StyleGAN2(StyleGAN):
         n = max(1, samples_of(batch).shape[0] // self.pl_batch_shrink)
         ws, _ = self.training_ws(n, None, context.rng)
         images = self.generator.synthesis(ws, noise_mode="random")
-        penalty, mean = path_length_penalty(images, ws, self.pl_mean, self.pl_decay, context.rng)
+        penalty, mean = path_length_penalty(images, ws, self.pl_mean, self.pl_decay, context.rng, mean_over_processes)
         self.pl_mean.copy_(mean)
         value = penalty * self.pl_weight * self.pl_interval
         return value, {"reg_pl": value.detach(), "pl_mean": mean}
@@ -132,40 +146,67 @@ def style_recipe(recipe: dict, r1_gamma: float, r1_interval: int, defaults: dict
 # half-life 10 kimg with ramp-up 0.05 (ada's small configs; config F uses 10 kimg too)
 STYLEGAN2_HPARAMS = dict(lr_g=0.0025, lr_d=0.0025, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0, ema_rampup=0.05)
 # StyleGAN (Karras et al. 2019, App. C; the reference's defaults below 128 px): Adam 0.001, β = (0, 0.99);
-# G average with a half-life of 10 kimg (``G_smoothing_kimg``)
-STYLEGAN_HPARAMS = dict(lr_g=0.001, lr_d=0.001, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0)
+# G average with a half-life of 10 kimg (``G_smoothing_kimg``). The ramp-up 0.05 is gankit's addition (the v1
+# reference has none): over its 25M images it changes nothing after the first 200k, but without it a short
+# CPU run's average would still be mostly the initial weights (β^200 = 0.41 at batch 64)
+STYLEGAN_HPARAMS = dict(lr_g=0.001, lr_d=0.001, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0, ema_rampup=0.05)
 TINY = dict(cbase=128, cmax=8, z_dim=8, w_dim=8, mapping_layers=2)
+
+
+# StyleGAN2's configurations (``config``; options given explicitly override them). Common to all: lazy R1
+# every 16 steps, path length every 4 G steps (decay 0.01, batch / 2), Adam as above.
+STYLEGAN2_CONFIGS = {
+    # gankit's CPU widths: 32, 32, 32, 16 channels at 4, 8, 16, 32 px (~1 s a step at 32 px, batch 64, 1 thread)
+    "cpu": dict(cbase=512, cmax=32, w_dim=128, mapping_layers=8, r1_gamma=10.0, pl_weight=2.0, mixing_prob=0.9,
+                architecture="resnet", group_size=4),
+    # config F (Karras et al. 2020, Table 1 and App. B): 512 channels up to 32 px, w 512, γ = 10 (FFHQ's)
+    "f": dict(cbase=32768, cmax=512, w_dim=512, mapping_layers=8, r1_gamma=10.0, pl_weight=2.0, mixing_prob=0.9,
+              architecture="resnet", group_size=4),
+    # stylegan2-ada's CIFAR-10 configuration (Karras et al. 2020b, App. D; its train.py 'cifar'): 2 mapping
+    # layers, plain ('orig') D, minibatch-stddev group 32, γ = 0.01, no path length, no style mixing, EMA 500 kimg
+    "cifar": dict(cbase=32768, cmax=512, w_dim=512, mapping_layers=2, r1_gamma=0.01, pl_weight=0.0, mixing_prob=0.0,
+                  architecture="plain", group_size=32, ema_kimg=500.0),
+}
 
 
 @register_model("stylegan2", data="fashion-mnist", paper_shape=(3, 32, 32), test_shape=(1, 8, 8),
                 tiny=dict(TINY, r1_interval=2, pl_interval=3),
                 help="StyleGAN2 (Karras et al. 2020) config F scaled to the image size (power of two): modulated/"
                      "demodulated convs, skip G, residual D, lazy R1 γ=10 /16 + path length /4, style mixing, "
-                     "EMA in images; CPU widths cbase 1024, cmax 64 (64/64/64/32 ch at 4-32 px), w 128 "
-                     "(paper: cbase 32768, cmax 512, w 512)")
-def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_dim=None, w_dim=128,
-              mapping_layers=8, r1_gamma=10.0, r1_interval=16, pl_weight=2.0, pl_interval=4, pl_decay=0.01,
-              pl_batch_shrink=2, mixing_prob=0.9, group_size=4, **recipe):
+                     "EMA in images; config=cpu (default: cbase 512, cmax 32: 32/32/32/16 ch at 4-32 px, w 128), "
+                     "f (cbase 32768, cmax 512, w 512) or cifar (stylegan2-ada's)")
+def stylegan2(sample_shape=(3, 32, 32), num_classes=0, config="cpu", cbase=None, cmax=None, z_dim=None, w_dim=None,
+              mapping_layers=None, r1_gamma=None, r1_interval=16, pl_weight=None, pl_interval=4, pl_decay=0.01,
+              pl_batch_shrink=2, mixing_prob=None, architecture=None, group_size=None, **recipe):
     """Karras et al. 2020 config F: mapping 8 × w_dim (lr multiplier 0.01), skip generator, residual
     discriminator with minibatch stddev (group 4, 1 feature), non-saturating loss, lazy R1 every 16 steps
     (γ = 10, config F's; stylegan2-ada's heuristic 0.0002·res²/batch is an alternative, set r1_gamma),
     path-length regularization every 4 G steps (weight 2, decay 0.01, batch / 2), style mixing 0.9.
-    Paper widths: cbase=32768, cmax=512, w_dim=512 (z_dim follows w_dim)."""
+    ``config`` picks the widths and settings of :data:`STYLEGAN2_CONFIGS` (cpu, f, cifar); z_dim follows w_dim."""
+    if config not in STYLEGAN2_CONFIGS:
+        raise GankitError(f"unknown stylegan2 config {config!r}; valid: {', '.join(STYLEGAN2_CONFIGS)}")
+    given = dict(cbase=cbase, cmax=cmax, w_dim=w_dim, mapping_layers=mapping_layers, r1_gamma=r1_gamma,
+                 pl_weight=pl_weight, mixing_prob=mixing_prob, architecture=architecture, group_size=group_size)
+    c = {**STYLEGAN2_CONFIGS[config], **{key: value for key, value in given.items() if value is not None}}
+    if c["architecture"] not in ARCHITECTURES:
+        raise GankitError(f"stylegan2's architecture is one of {', '.join(ARCHITECTURES)}, got {c['architecture']!r}")
     channels, size = image_shape(sample_shape, "stylegan2")
-    synthesis = SkipSynthesis(size, channels, w_dim, cbase, cmax)
-    generator = style_generator(synthesis, z_dim or w_dim, w_dim, mapping_layers)
-    discriminator = StyleDiscriminator(size, channels, cbase, cmax, "resnet", group_size)
-    return StyleGAN2(generator, discriminator, latent_dim=z_dim or w_dim, sample_shape=sample_shape,
-                     mixing_prob=mixing_prob, pl_weight=pl_weight, pl_interval=pl_interval, pl_decay=pl_decay,
-                     pl_batch_shrink=pl_batch_shrink, **style_recipe(recipe, r1_gamma, r1_interval, STYLEGAN2_HPARAMS))
+    synthesis = SkipSynthesis(size, channels, c["w_dim"], c["cbase"], c["cmax"])
+    generator = style_generator(synthesis, z_dim or c["w_dim"], c["w_dim"], c["mapping_layers"])
+    discriminator = StyleDiscriminator(size, channels, c["cbase"], c["cmax"], c["architecture"], c["group_size"])
+    defaults = {**STYLEGAN2_HPARAMS, **({"ema_kimg": c["ema_kimg"]} if "ema_kimg" in c else {})}
+    return StyleGAN2(generator, discriminator, latent_dim=z_dim or c["w_dim"], sample_shape=sample_shape,
+                     mixing_prob=c["mixing_prob"], pl_weight=c["pl_weight"], pl_interval=pl_interval,
+                     pl_decay=pl_decay, pl_batch_shrink=pl_batch_shrink,
+                     **style_recipe(recipe, c["r1_gamma"], r1_interval, defaults))
 
 
 @register_model("stylegan", data="fashion-mnist", paper_shape=(3, 32, 32), test_shape=(1, 8, 8), tiny=TINY,
                 help="StyleGAN (Karras et al. 2019) at the image size (power of two), no progressive growing: "
                      "mapping 8 layers, constant input, AdaIN, noise, blur, style mixing, truncation in W (first 8 "
-                     "ws), R1 γ=10; CPU widths cbase 1024, cmax 64 (64/64/64/32 ch at 4-32 px), w 128 (paper: "
+                     "ws), R1 γ=10; CPU widths cbase 512, cmax 32 (32/32/32/16 ch at 4-32 px), w 128 (paper: "
                      "cbase 16384, cmax 512, w 512)")
-def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_dim=None, w_dim=128,
+def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=512, cmax=32, z_dim=None, w_dim=128,
              mapping_layers=8, r1_gamma=10.0, mixing_prob=0.9, group_size=4, **recipe):
     """Karras et al. 2019: mapping 8 × w_dim (lr multiplier 0.01), learned 4×4 constant, per layer noise
     (per-channel strength), leaky ReLU and AdaIN, blur [1, 2, 1] after each upsampling, one toRGB at the
