@@ -77,8 +77,16 @@ TRAIN_RING8 = ["train", "mlp-gan", "--data", "ring8", "--out", "{tmp}/x"]
     (["bench", "modes", "--workers", "0"], "--workers must be at least 1, got 0"),
     (["bench", "modes", "--batch-size", "-2"], "--batch-size must be at least 1, got -2"),
     (["bench", "modes", "--min-share", "1.5"], "--min-share is a share of the samples, in [0, 1]; got 1.5"),
-    (["sample", "{tmp}/missing", "--rows", "3"], "--rows applies only to a --traverse grid"),
+    (["sample", "{tmp}/missing", "--rows", "3"], "--rows applies only to a --traverse, --mix or --interpolate grid"),
     (["sample", "{tmp}/missing", "--traverse", "c1", "--rows", "0"], "--rows must be at least 1, got 0"),
+    (["sample", "{tmp}/missing", "--mix", "--num", "8"], "--num does not apply to --mix"),
+    (["sample", "{tmp}/missing", "--interpolate", "--num", "8"], "--num does not apply to --interpolate"),
+    (["sample", "{tmp}/missing", "--interpolate", "--mix"], "give one of --mix and --interpolate, not both"),
+    (["sample", "{tmp}/missing", "--mix", "--traverse", "c1"], "give one of --traverse and --mix, not both"),
+    (["sample", "{tmp}/missing", "--mix-layers", "fine"], "--mix-layers applies only to a --mix grid"),
+    (["sample", "{tmp}/missing", "--mix", "--columns", "0"], "--columns must be at least 1, got 0"),
+    (["sample", "{tmp}/missing", "--traverse", "c1", "--columns", "3"], "--columns does not apply to --traverse"),
+    (["sample", "{tmp}/missing", "--mix", "--out", "{tmp}/folder/"], "--mix writes one grid; give --out FILE.png"),
 ])
 def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
@@ -107,6 +115,9 @@ def test_train_resume_sample_and_bench(capsys, tmp_path):
     assert (run_dir / "config.json").read_text() == saved_config          # a no-op resume changes nothing
     code, out, _ = run_cli(capsys, "sample", run_dir, "--num", 16, "--out", tmp_path / "grid.png")
     assert code == 0 and (tmp_path / "grid.png").stat().st_size > 0
+    code, _, err = run_cli(capsys, "sample", run_dir, "--mix", "--out", tmp_path / "mixing.png")
+    assert code == 2 and err.count("\n") == 1 and "needs a style-based model with a W space" in err
+    assert "'mlp-gan' has none" in err and not (tmp_path / "mixing.png").exists()
     code, out, _ = run_cli(capsys, "bench", "modes", "--model", "mlp-gan", "--data", "ring8", "--seeds", 2,
                            "--steps", 30, "--workers", 1, "--json")
     result = json.loads(out)

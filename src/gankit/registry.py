@@ -69,15 +69,19 @@ class Registry:
         return self._entries[key]
 
     def describe_name(self, name: str) -> str:
-        """``name``, or ``name:ARG`` for one that takes an argument (ARG: its ``argument`` meta, else PATH)."""
+        """``name``, or ``name:ARG`` for one that takes an argument (ARG: its ``argument`` meta, else PATH),
+        ``name[:ARG]`` when the argument may be left out (``optional_argument`` meta: the builder gets None)."""
         entry = self._entries[name]
-        return f"{name}:{entry.meta.get('argument', 'PATH')}" if entry.takes_argument else name
+        if not entry.takes_argument:
+            return name
+        argument = entry.meta.get("argument", "PATH")
+        return f"{name}[:{argument}]" if entry.meta.get("optional_argument") else f"{name}:{argument}"
 
     def build(self, name: str, *args, **kwargs):
         entry = self.entry(name)
         _, arg = self._split(name)
         if entry.takes_argument:
-            if not arg:
+            if not arg and not entry.meta.get("optional_argument"):
                 raise GankitError(f"{self.kind} '{entry.name}' needs an argument: "
                                   f"use '{self.describe_name(entry.name)}'")
             return entry.builder(arg, *args, **kwargs)

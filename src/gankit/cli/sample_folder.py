@@ -22,8 +22,8 @@ def is_folder(out: str) -> bool:
 
 
 def check_folder_flags(args) -> None:
-    if args.traverse is not None:
-        raise GankitError(f"--traverse writes one grid; give --out FILE.png, not the folder {args.out}")
+    if args.grid is not None:
+        raise GankitError(f"{args.grid} writes one grid; give --out FILE.png, not the folder {args.out}")
     if args.batch_size < 1:
         raise GankitError(f"--batch-size must be at least 1, got {args.batch_size}")
     folder = check_output_dir(args.out, "--out folder")

@@ -30,3 +30,7 @@ class EvalContext:
     run_dir: Optional[Path] = None
     classifier_path: Optional[Path] = None    # MNIST classifier weights (else env/cache/ccexam lookup)
     progress: bool = False                    # progress bars for the feature passes (the CLI turns them on)
+    # (num, space=, sampling=, epsilon=) -> pairs(start, stop) -> (images at t, images at t + ε) of perceptual path
+    # length, raw generator outputs on the model's device (gankit.pipelines.interpolation.PathPairs); None: no
+    # generator to walk (metrics/ppl.py)
+    path_pairs: Optional[Callable[..., Callable[[int, int], tuple]]] = None

@@ -180,15 +180,28 @@ class TFInceptionV3(nn.Module):
         self.fc = nn.Linear(POOL3_DIM, NUM_LOGITS)
         self.has_logits = False        # set by the weight loader: True when the file carried the fc layer
 
+    def layers(self) -> list[tuple[str, nn.Module]]:
+        """(name, layer) in the order the forward pass runs them; the max-pools are ``MaxPool_3a`` and
+        ``MaxPool_5a`` (the graph's names)."""
+        pool = nn.MaxPool2d(kernel_size=3, stride=2)
+        names = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "MaxPool_3a", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+                 "MaxPool_5a", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+                 "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c")
+        return [(name, pool if name.startswith("MaxPool") else getattr(self, name)) for name in names]
+
+    def activations(self, x: torch.Tensor, names: tuple[str, ...]) -> list[torch.Tensor]:
+        """The outputs of the layers ``names`` (in forward order), running the network only as far as the last."""
+        outputs = []
+        for name, layer in self.layers():
+            x = layer(x)
+            if name in names:
+                outputs.append(x)
+                if len(outputs) == len(names):
+                    break
+        return outputs
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
-        x = F.max_pool2d(x, kernel_size=3, stride=2)
-        x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
-        x = F.max_pool2d(x, kernel_size=3, stride=2)
-        for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b,
-                      self.Mixed_6c, self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b,
-                      self.Mixed_7c):
-            x = block(x)
+        x, = self.activations(x, ("Mixed_7c",))
         return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)          # pool3: (N, 2048)
 
     def logits(self, pool3: torch.Tensor) -> torch.Tensor:

@@ -51,20 +51,26 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CONFIGURATION_D = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
 
 
+def vgg16_features() -> nn.Sequential:
+    """The 13 convolutions (with ReLUs) and 5 max-pools of configuration D, indexed as torchvision's
+    ``vgg16().features`` (LPIPS taps its ReLUs: :mod:`gankit.metrics.lpips`)."""
+    layers, channels = [], 3
+    for width in CONFIGURATION_D:
+        if width == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers += [nn.Conv2d(channels, width, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            channels = width
+    return nn.Sequential(*layers)
+
+
 class VGG16(nn.Module):
     """VGG-16 laid out as torchvision's ``vgg16`` (``features.N`` and ``classifier.0/3/6`` keys), so that its
     state dict loads strictly; :meth:`fc2` is the feature layer."""
 
     def __init__(self):
         super().__init__()
-        layers, channels = [], 3
-        for width in CONFIGURATION_D:
-            if width == "M":
-                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-            else:
-                layers += [nn.Conv2d(channels, width, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
-                channels = width
-        self.features = nn.Sequential(*layers)
+        self.features = vgg16_features()
         self.classifier = nn.Sequential(nn.Linear(512 * 7 * 7, 4096), nn.ReLU(inplace=True), nn.Dropout(),
                                         nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(),
                                         nn.Linear(4096, 1000))
@@ -81,15 +87,24 @@ def missing_vgg16_message() -> str:
             f"or point ${WEIGHTS_ENV} at it, or give --vgg16 FILE")
 
 
-def find_vgg16_weights(path: str | os.PathLike | None = None) -> Path:
-    """The given path, else ``$GANKIT_VGG16_WEIGHTS``, else the file in the gankit cache or torch hub's."""
+def locate_vgg16_weights(path: str | os.PathLike | None = None) -> Path | None:
+    """The given path, else ``$GANKIT_VGG16_WEIGHTS``, else the file in the gankit cache or torch hub's; None
+    when none is named or found (a named file that does not exist is a one-line error)."""
     explicit = given_weights(path, WEIGHTS_ENV, "VGG-16", f"fix the path to torchvision's {VGG16_FILE} (from {VGG16_URL})")
     if explicit is not None:
         return explicit
     for candidate in (cache_dir() / VGG16_FILE, Path(torch.hub.get_dir()) / "checkpoints" / VGG16_FILE):
         if candidate.is_file():
             return candidate
-    raise GankitError(missing_vgg16_message())
+    return None
+
+
+def find_vgg16_weights(path: str | os.PathLike | None = None) -> Path:
+    """:func:`locate_vgg16_weights`, or a one-line error saying where to put the file."""
+    found = locate_vgg16_weights(path)
+    if found is None:
+        raise GankitError(missing_vgg16_message())
+    return found
 
 
 def load_vgg16(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> VGG16:

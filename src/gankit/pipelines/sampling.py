@@ -2,7 +2,8 @@
 device, images returned on the CPU in [−1, 1]."""
 from __future__ import annotations
 
-from typing import Optional
+from contextlib import contextmanager
+from typing import Callable, Optional
 
 import torch
 
@@ -10,6 +11,8 @@ from ..config import is_integer, is_number
 from ..errors import GankitError
 from ..recipes.base import GAN
 from ..schedule import Schedule, StepContext
+from .latents import resample_beyond, truncate
+from .wspace import has_w_space, map_to_ws, render_ws
 
 LATENT_DRAW_BLOCK = 256        # latents per draw, whatever the batch size (see SamplingPipeline.latents)
 
@@ -26,24 +29,8 @@ def run_context(gan: GAN, config, step: int) -> StepContext:
     return run_schedule(gan, config).context(max(step - 1, 0))
 
 
-def truncate(latent: torch.Tensor, psi: float, mean: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """The truncation trick in the form of Karras et al. 2019 (StyleGAN, Eq. in Sec. 3.1 / App. B):
-    z̄ + ψ(z − z̄), pulling each latent toward the mean z̄ (0 for a standard Gaussian latent). ψ = 1 leaves
-    the latent as it is; ψ → 0 trades variety for typical samples, ψ > 1 the reverse. (BigGAN's variant,
-    :func:`resample_beyond`, is for models declaring ``truncation = "resample"``.)"""
-    mean = torch.zeros_like(latent[:1]) if mean is None else mean.to(latent)
-    return mean + psi * (latent - mean)
-
-
-def resample_beyond(latent: torch.Tensor, psi: float, redraw) -> torch.Tensor:
-    """BigGAN's truncation trick (Brock et al. 2019, Sec. 3.1): every entry with |z| > ψ is drawn again
-    (``redraw(n)`` → n fresh N(0, 1) values, from the sampling generator) until all lie in [−ψ, ψ]."""
-    latent = latent.clone()
-    outside = latent.abs() > psi
-    while outside.any():
-        latent[outside] = redraw(int(outside.sum())).to(latent)
-        outside = latent.abs() > psi
-    return latent
+def model_name(gan: GAN) -> str:
+    return gan.build_args.get("name", "this model")
 
 
 def check_truncation(gan: GAN, truncation) -> None:
@@ -51,7 +38,7 @@ def check_truncation(gan: GAN, truncation) -> None:
     if not (is_number(truncation) and 0 < truncation <= 2):
         raise GankitError(f"truncation ψ must be a number in (0, 2] (1: none), got {truncation!r}")
     if truncation != 1 and "gaussian-latent" not in gan.capabilities:
-        raise GankitError(f"truncation needs a model with a Gaussian latent; '{gan.build_args.get('name', 'this model')}'"
+        raise GankitError(f"truncation needs a model with a Gaussian latent; '{model_name(gan)}'"
                           " has other latent codes; sample without --truncation")
 
 
@@ -113,24 +100,47 @@ class SamplingPipeline:
             labels = torch.arange(num) % gan.num_classes
         if latent is None:
             latent = self.latents(num, rng)
-        if truncation != 1 and gan.truncation == "resample":
+        if truncation != 1 and has_w_space(gan):           # ψ acts in W for style-based generators
+            with self.network() as net:
+                return self.batched(lambda z, y: render_ws(net, map_to_ws(gan, net, z, y, float(truncation))),
+                                    num, batch_size, latent, labels)
+        latent = self.truncated(latent, truncation, rng)
+        with self.network() as net:
+            return self.batched(lambda z, y: gan.synthesize(net, z, y, self.context), num, batch_size, latent, labels)
+
+    def truncated(self, latent: torch.Tensor, truncation: float, rng: Optional[torch.Generator]) -> torch.Tensor:
+        """Z-space truncation of ``latent``: BigGAN's redraw beyond ±ψ for models declaring ``truncation =
+        "resample"``, else z̄ + ψ(z − z̄)."""
+        if truncation == 1:
+            return latent
+        if self.gan.truncation == "resample":
             def redraw(n):
-                return gan.sample_latent(-(-n // gan.latent_dim), rng).flatten()[:n]
-            latent = resample_beyond(latent, float(truncation), redraw)
-        elif truncation != 1:
-            latent = truncate(latent, float(truncation))
-        net = gan.generator_ema if self.ema else gan.generator
+                return self.gan.sample_latent(-(-n // self.gan.latent_dim), rng).flatten()[:n]
+            return resample_beyond(latent, float(truncation), redraw)
+        return truncate(latent, float(truncation))
+
+    @contextmanager
+    def network(self):
+        """The generator sampled (the EMA or the raw one), in eval mode for the block, restored after."""
+        net = self.gan.generator_ema if self.ema else self.gan.generator
         was_training = net.training
         net.eval()
-        device = gan.device()
-        outputs = []
         try:
-            for start in range(0, num, batch_size):
-                stop = min(num, start + batch_size)
-                batch_labels = labels[start:stop].to(device) if labels is not None else None
-                outputs.append(gan.synthesize(net, latent[start:stop].to(device), batch_labels, self.context).cpu())
+            yield net
         finally:
             net.train(was_training)
+
+    def batched(self, render: Callable[..., torch.Tensor], num: int, batch_size: int,
+                *inputs: Optional[torch.Tensor]) -> torch.Tensor:
+        """``render(*batch_inputs)`` over ``num`` rows in batches of ``batch_size``, each input's slice moved to
+        the model's device (None stays None); the outputs concatenated on the CPU."""
+        device = self.gan.device()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, num, batch_size):
+                stop = min(num, start + batch_size)
+                sliced = [None if value is None else value[start:stop].to(device) for value in inputs]
+                outputs.append(render(*sliced).cpu())
         return torch.cat(outputs)
 
 

@@ -9,6 +9,7 @@ from ..config import TrainConfig
 from ..metrics.context import EvalContext
 from ..metrics.sources import check_counts
 from ..pipelines import SamplingPipeline
+from ..pipelines.interpolation import PathPairs
 from ..registry import METRICS
 from .data import load_training_data
 
@@ -30,8 +31,12 @@ def evaluate(gan, config: TrainConfig, metric: str, num: int, *, seed: int = 0, 
     def load_data(split):
         return load_training_data(config, split)
 
+    def path_pairs(n, **options):
+        return PathPairs(gan, n, rng=torch.Generator().manual_seed(seed), context=context, **options)
+
     ctx = EvalContext(sample=sample, num_samples=num, data_name=config.data, load_data=load_data,
                       num_classes=gan.num_classes, gan=gan, device=gan.device(), batch_size=batch_size,
-                      seed=seed, run_dir=run_dir, classifier_path=classifier_path, progress=progress)
+                      seed=seed, run_dir=run_dir, classifier_path=classifier_path, progress=progress,
+                      path_pairs=path_pairs)
     result = METRICS.build(metric, ctx)
     return {"metric": metric, **result} if "metric" not in result else result
