@@ -111,7 +111,9 @@ def test_bad_inputs_are_one_line(model):
     for options, message in (({"sample_shape": (1, 28, 28)}, f"{model} builds its images from 4 px by doubling: "
                                "--image-size must be a power of two"),
                               ({"mixing_prob": 1.5}, r"mixing_prob is a probability in \[0, 1\]"),
-                              ({"latent_opt": "logan"}, "--latent-opt is not supported by the style-based models")):
+                              ({"latent_opt": "logan"}, "--latent-opt is not supported by the style-based models"),
+                              ({"cmax": 0}, f"{model}'s cmax must be a whole number ≥ 1, got 0"),
+                              ({"w_dim": "wide"}, f"{model}'s w_dim must be a whole number ≥ 1, got 'wide'")):
         with pytest.raises(GankitError, match=message) as error:
             gankit.create(model, **{"sample_shape": (1, 8, 8), **tiny, **options})
         assert "\n" not in str(error.value)
