@@ -43,7 +43,7 @@ def test_lazy_phases_and_their_optimizer_correction():
 
 def test_resume_between_lazy_regularization_steps_is_bit_exact(tmp_path):
     whole = train(tmp_path / "whole", 5)
-    train(tmp_path / "parts", 2)                 # stopped after step 1: r1 ran at 0, path length at 0; next at 3
+    train(tmp_path / "parts", 2)     # steps 0-1; then r1 (every 2) runs at 2 and 4, path length (every 3) at 3
     resumed = train(tmp_path / "parts", 5, resume=True)
     expected = whole.gan.state_dict()
     for key, value in resumed.gan.state_dict().items():
