@@ -147,6 +147,11 @@ def test_grouped_modulated_conv_equals_one_plain_conv_per_sample():
         assert torch.allclose(modulated_conv2d(x, weight, styles, padding=1)[n:n + 1], expected, atol=1e-5)
     layer = ModulatedConv2d(4, 5, 3, w_dim=8, up=2)
     assert layer(x, torch.randn(3, 8)).shape == (3, 5, 12, 12)
+    # the non-fused form (input scaled, shared conv, output scaled) gives the same, also transposed (×2 up)
+    for up, demodulate in ((1, True), (2, True), (1, False)):
+        grouped = modulated_conv2d(x, weight, styles, demodulate, up=up, padding=1)
+        assert torch.allclose(modulated_conv2d(x, weight, styles, demodulate, up=up, padding=1, grouped=False),
+                              grouped, atol=1e-5)
 
 
 def test_noise_injection_with_strength_zero_is_the_identity():

@@ -43,7 +43,7 @@ def test_lazy_phases_and_their_optimizer_correction():
 
 def test_resume_between_lazy_regularization_steps_is_bit_exact(tmp_path):
     whole = train(tmp_path / "whole", 5)
-    train(tmp_path / "parts", 2)                 # stopped after step 1: r1 ran at 0, path length at 0; next at 3
+    train(tmp_path / "parts", 2)     # steps 0-1; then r1 (every 2) runs at 2 and 4, path length (every 3) at 3
     resumed = train(tmp_path / "parts", 5, resume=True)
     expected = whole.gan.state_dict()
     for key, value in resumed.gan.state_dict().items():
@@ -111,7 +111,9 @@ def test_bad_inputs_are_one_line(model):
     for options, message in (({"sample_shape": (1, 28, 28)}, f"{model} builds its images from 4 px by doubling: "
                                "--image-size must be a power of two"),
                               ({"mixing_prob": 1.5}, r"mixing_prob is a probability in \[0, 1\]"),
-                              ({"latent_opt": "logan"}, "--latent-opt is not supported by the style-based models")):
+                              ({"latent_opt": "logan"}, "--latent-opt is not supported by the style-based models"),
+                              ({"cmax": 0}, f"{model}'s cmax must be a whole number ≥ 1, got 0"),
+                              ({"w_dim": "wide"}, f"{model}'s w_dim must be a whole number ≥ 1, got 'wide'")):
         with pytest.raises(GankitError, match=message) as error:
             gankit.create(model, **{"sample_shape": (1, 8, 8), **tiny, **options})
         assert "\n" not in str(error.value)

@@ -94,17 +94,25 @@ class FIRFilter(nn.Module):
 
 # ----------------------------------------------------------------------------- modulated convolution
 def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, demodulate: bool = True,
-                     up: int = 1, padding: int = 0, epsilon: float = 1e-8) -> torch.Tensor:
+                     up: int = 1, padding: int = 0, epsilon: float = 1e-8, grouped: bool = True) -> torch.Tensor:
     """StyleGAN2 (Karras et al. 2020) Sec. 2.2: w'_ijk = s_i·w_ijk (Eq. 1); with ``demodulate``,
     w''_ijk = w'_ijk / √(Σ_{i,k} w'_ijk² + ε) (Eq. 3), so every output filter of every sample has unit L2 norm.
-    Run as one grouped convolution with one group per sample (Sec. 2.2, "grouped convolutions"); ``up`` = 2
-    is a stride-2 transposed convolution (the caller low-pass filters the result). ``weight``: (O, I, k, k)
-    already scaled; ``styles``: (N, I)."""
+    ``grouped``: one grouped convolution with one group per sample (Sec. 2.2, "grouped convolutions");
+    otherwise the same result as scale the input by s, convolve with the shared kernel, scale the output by
+    the demodulation coefficients (the reference code's non-fused form, faster for training on GPUs).
+    ``up`` = 2 is a stride-2 transposed convolution (the caller low-pass filters the result). ``weight``:
+    (O, I, k, k) already scaled; ``styles``: (N, I)."""
     n, in_channels, h, w = x.shape
     out_channels, _, k, _ = weight.shape
     weights = weight[None] * styles[:, None, :, None, None]                 # (N, O, I, k, k)
-    if demodulate:
-        weights = weights * torch.rsqrt(weights.pow(2).sum(dim=(2, 3, 4), keepdim=True) + epsilon)
+    coefficients = torch.rsqrt(weights.pow(2).sum(dim=(2, 3, 4)) + epsilon) if demodulate else None   # (N, O)
+    if not grouped:
+        x = x * styles[:, :, None, None]
+        x = (F.conv_transpose2d(x, weight.transpose(0, 1), stride=up) if up > 1
+             else F.conv2d(x, weight, padding=padding))
+        return x if coefficients is None else x * coefficients[:, :, None, None]
+    if coefficients is not None:
+        weights = weights * coefficients[:, :, None, None, None]
     x = x.reshape(1, n * in_channels, h, w)
     if up > 1:
         weights = weights.transpose(1, 2).reshape(n * in_channels, out_channels, k, k)
@@ -117,7 +125,8 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
 class ModulatedConv2d(nn.Module):
     """A conv whose kernel each sample's style (an affine map of its w, bias init 1) modulates; equalized lr
     (weights N(0, 1) × 1/√(I·k²) at runtime). ``up`` = 2: transposed conv then the FIR filter (StyleGAN2
-    App. B). ``demodulate=False`` is toRGB's form."""
+    App. B). ``demodulate=False`` is toRGB's form. The grouped form runs except when training on a GPU, where
+    the equal non-fused form is faster (the reference code makes the same choice)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, w_dim: int, demodulate: bool = True,
                  up: int = 1, taps: Sequence[float] = (1, 3, 3, 1)):
@@ -130,7 +139,8 @@ class ModulatedConv2d(nn.Module):
 
     def forward(self, x, w):
         styles = self.affine(w)
-        x = modulated_conv2d(x, self.weight * self.weight_scale, styles, self.demodulate, self.up, self.padding)
+        x = modulated_conv2d(x, self.weight * self.weight_scale, styles, self.demodulate, self.up, self.padding,
+                             grouped=not (self.training and x.is_cuda))
         if self.up > 1:       # (2H + k − 2) px after the transposed conv, filtered down to 2H with gain up²
             taps, k = self.filter.kernel.shape[-1], self.weight.shape[-1]
             pad0 = (taps + self.up - 1) // 2 + self.padding - (k - 1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import torch
 
+from ..config import is_integer, is_number
 from ..errors import GankitError
 from ..nets.style_discriminator import ARCHITECTURES, StyleDiscriminator
 from ..nets.stylegan import AdaINSynthesis, SkipSynthesis, style_generator
@@ -46,13 +47,14 @@ def mean_over_processes(values: torch.Tensor) -> torch.Tensor:
 class StyleGAN(GAN):
     """G = StyleGenerator (W-space contract), D scores images; fakes with style mixing, w_avg tracked."""
     capabilities = frozenset({"gaussian-latent", "w-space"})
-    # the ws truncation acts on (None: all): Karras et al. 2019, Fig. 8 / App. B, 8 at 1024 px = the 4–32 px
-    # layers; layer i is at 4·2^(i // 2) px at every image size, so 8 means those resolutions at any size
+    # the ws truncation acts on (None: all): Karras et al. 2019, App. B (truncation in W, coarse layers only) and
+    # the reference code's truncation_cutoff = 8: at 1024 px the 4–32 px layers. Layer i is at 4·2^(i // 2) px
+    # at every image size, so 8 means those resolutions at any size (every layer at 32 px and below)
     truncation_cutoff = 8
 
     def __init__(self, generator, discriminator, *, mixing_prob: float = 0.9, **recipe):
         super().__init__(generator, discriminator, **recipe)
-        if not 0 <= mixing_prob <= 1:
+        if not (is_number(mixing_prob) and 0 <= mixing_prob <= 1):
             raise GankitError(f"mixing_prob is a probability in [0, 1], got {mixing_prob!r}")
         self.mixing_prob = float(mixing_prob)
 
@@ -108,9 +110,9 @@ class StyleGAN2(StyleGAN):
                  pl_decay: float = 0.01, pl_batch_shrink: int = 2, **recipe):
         super().__init__(generator, discriminator, **recipe)
         for name, value in (("pl_interval", pl_interval), ("pl_batch_shrink", pl_batch_shrink)):
-            if isinstance(value, bool) or int(value) != value or value < 1:
+            if not (is_integer(value) and value >= 1):
                 raise GankitError(f"{name} must be a whole number ≥ 1, got {value!r}")
-        if not (pl_weight >= 0 and 0 <= pl_decay <= 1):
+        if not (is_number(pl_weight) and pl_weight >= 0 and is_number(pl_decay) and 0 <= pl_decay <= 1):
             raise GankitError(f"pl_weight must be ≥ 0 (0: no path-length regularization) and pl_decay in [0, 1]; "
                               f"got {pl_weight!r}, {pl_decay!r}")
         self.pl_weight, self.pl_interval, self.pl_decay = float(pl_weight), int(pl_interval), float(pl_decay)
@@ -133,6 +135,13 @@ class StyleGAN2(StyleGAN):
         if role == "generator" and self.pl_weight > 0:
             phases.append(Phase("G-pl", self.generator, "generator", self.path_length_loss, interval=self.pl_interval))
         return phases
+
+
+def check_sizes(model: str, **sizes) -> None:
+    """Widths and layer counts are whole numbers ≥ 1 (a one-line error, not torch's or Python's)."""
+    for name, value in sizes.items():
+        if not (is_integer(value) and value >= 1):
+            raise GankitError(f"{model}'s {name} must be a whole number ≥ 1, got {value!r}")
 
 
 def style_recipe(recipe: dict, r1_gamma: float, r1_interval: int, defaults: dict) -> dict:
@@ -162,7 +171,7 @@ STYLEGAN2_CONFIGS = {
     # config F (Karras et al. 2020, Table 1 and App. B): 512 channels up to 32 px, w 512, γ = 10 (FFHQ's)
     "f": dict(cbase=32768, cmax=512, w_dim=512, mapping_layers=8, r1_gamma=10.0, pl_weight=2.0, mixing_prob=0.9,
               architecture="resnet", group_size=4),
-    # stylegan2-ada's CIFAR-10 configuration (Karras et al. 2020b, App. D; its train.py 'cifar'): 2 mapping
+    # stylegan2-ada's CIFAR-10 configuration (Karras et al. 2020b; its train.py 'cifar' spec): 2 mapping
     # layers, plain ('orig') D, minibatch-stddev group 32, γ = 0.01, no path length, no style mixing, EMA 500 kimg
     "cifar": dict(cbase=32768, cmax=512, w_dim=512, mapping_layers=2, r1_gamma=0.01, pl_weight=0.0, mixing_prob=0.0,
                   architecture="plain", group_size=32, ema_kimg=500.0),
@@ -190,6 +199,8 @@ def stylegan2(sample_shape=(3, 32, 32), num_classes=0, config="cpu", cbase=None,
     c = {**STYLEGAN2_CONFIGS[config], **{key: value for key, value in given.items() if value is not None}}
     if c["architecture"] not in ARCHITECTURES:
         raise GankitError(f"stylegan2's architecture is one of {', '.join(ARCHITECTURES)}, got {c['architecture']!r}")
+    check_sizes("stylegan2", cbase=c["cbase"], cmax=c["cmax"], w_dim=c["w_dim"], z_dim=z_dim or c["w_dim"],
+                mapping_layers=c["mapping_layers"], group_size=c["group_size"], r1_interval=r1_interval)
     channels, size = image_shape(sample_shape, "stylegan2")
     synthesis = SkipSynthesis(size, channels, c["w_dim"], c["cbase"], c["cmax"])
     generator = style_generator(synthesis, z_dim or c["w_dim"], c["w_dim"], c["mapping_layers"])
@@ -213,6 +224,8 @@ def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=512, cmax=32, z_dim=
     image size: trained at the full size from the start (no progressive growing). D: StyleGAN v1's, plain
     (see nets/style_discriminator.py). Non-saturating loss, R1 γ = 10 every step, style mixing 0.9.
     Paper widths: cbase=16384, cmax=512, w_dim=512."""
+    check_sizes("stylegan", cbase=cbase, cmax=cmax, w_dim=w_dim, z_dim=z_dim or w_dim, mapping_layers=mapping_layers,
+                group_size=group_size)
     channels, size = image_shape(sample_shape, "stylegan")
     synthesis = AdaINSynthesis(size, channels, w_dim, cbase, cmax)
     generator = style_generator(synthesis, z_dim or w_dim, w_dim, mapping_layers)
