@@ -25,6 +25,8 @@ that reason (they pass on the CPU, where CI runs them), and read their tail.
 
 The ResNet family's paper configurations (issue 16, item 8: width 64, 32 px, batch 64, fp32 vs bf16):
     run(command="python benchmarks/gpu_check_scale.py --size 32 --models sngan sngan-projection sagan biggan --settings fp32 bf16 --skip-tests --steps 100", timeout_s=600)
+StyleGAN2 at 128 px, batch 32, config F's widths (issue 17, item 8: s/kimg, goal ≤ 4 on an H100):
+    run(command="python benchmarks/gpu_check_scale.py --size 128 --batch-size 32 --models stylegan2 --model-args config=f --settings fp32 bf16 compile compile+bf16 --skip-tests --steps 50", timeout_s=600)
 Here, on the CPU, to test the script (a few steps of width-8 nets at batch 8; pytest only collects):
 
     python benchmarks/gpu_check_scale.py --device cpu --dry-run
@@ -139,11 +141,15 @@ def run_tests(args, log: Path | None) -> None:
           "seconds": round(time.perf_counter() - started, 1), "tail": output[-3000:]}, log)
 
 
-def model_arg(text: str) -> tuple[str, float | int]:
+def model_arg(text: str) -> tuple[str, float | int | str]:
+    """``KEY=VALUE``: a number when VALUE reads as one, else the string (e.g. ``config=f``)."""
     key, _, value = text.partition("=")
     if not key or not value:
         raise argparse.ArgumentTypeError(f"write KEY=VALUE, got {text!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        return key, value
     return key, int(number) if number.is_integer() else number
 
 
@@ -159,7 +165,7 @@ def main() -> None:
                         help="dcgan, and sgan: the zoo's largest nets at 64 px (G 6.5M, D 13.0M parameters)")
     parser.add_argument("--width", type=int, default=None, help="the nets' width (default: the model's)")
     parser.add_argument("--model-args", nargs="+", default=[], type=model_arg, metavar="KEY=VALUE",
-                        help="builder options (numbers), e.g. --model-args channels=64")
+                        help="builder options, e.g. --model-args config=f (stylegan2's paper widths)")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--test-timeout", type=int, default=300)
@@ -169,7 +175,8 @@ def main() -> None:
     args.model_args = dict(args.model_args)
     if args.dry_run:
         args.steps, args.warmup, args.compile_warmup, args.batch_size = 2, 1, 1, 8
-        args.width = args.width or 8
+        if not args.model_args:                          # else the given options say how small
+            args.width = args.width or 8
     log = Path(os.environ["OUT"]) / "gpu_check_scale.jsonl" if os.environ.get("OUT") else None
     emit(machine(), log)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
