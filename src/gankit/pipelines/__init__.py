@@ -1,9 +1,12 @@
 """Inference pipelines (in the spirit of diffusers'): what is done with a trained GAN lives here, not in
 the models. A pipeline holds a GAN and composes its parts: :class:`SamplingPipeline` (classes, truncation ψ),
-:func:`traverse` (InfoGAN's latent codes). Style mixing, pyramid sampling and inversion join later.
+:func:`traverse` (InfoGAN's latent codes), :func:`invert` (Image2StyleGAN/Image2StyleGAN++ inversion into W+, W
+or Z, with masks, crossover and noise maps). Style mixing and pyramid sampling join later.
 What a model can do is declared in ``GAN.capabilities`` and checked here, never probed.
 """
+from .inversion import Inversion, invert, regenerate
 from .sampling import SamplingPipeline, run_context, run_schedule, sample, truncate
 from .traversal import traverse
 
-__all__ = ["SamplingPipeline", "run_context", "run_schedule", "sample", "traverse", "truncate"]
+__all__ = ["Inversion", "SamplingPipeline", "invert", "regenerate", "run_context", "run_schedule", "sample",
+           "traverse", "truncate"]
