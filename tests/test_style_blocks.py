@@ -1,10 +1,17 @@
-"""The shared style blocks against hand-computed cases (Karras et al. 2018, Sec. 3, 4.1, 4.2)."""
+"""The shared style blocks against hand-computed cases (Karras et al. 2018, Sec. 3, 4.1, 4.2; Karras et al.
+2019 Eq. 1 (AdaIN); Karras et al. 2020 Eq. 1-3 (modulation), App. B (FIR resampling))."""
 from __future__ import annotations
 
 import math
 
+import pytest
 import torch
+import torch.nn.functional as F
 
+from gankit.errors import GankitError
+from gankit.nets.style_synthesis import (AdaIN, MappingNetwork, ModulatedConv2d, NoiseInjection, blur2d,
+                                         downsample2d, fir_kernel, fir_taps, modulated_conv2d, upfirdn2d, upsample2d)
+from gankit.nets.stylegan import AdaINSynthesis, SkipSynthesis, style_generator
 from gankit.nets.style_blocks import (EqualizedConv2d, EqualizedLinear, FromRGB, MinibatchStdDev, PixelNorm,
                                       ToRGB, group_size_for)
 
@@ -73,3 +80,127 @@ def test_rgb_layers_are_one_by_one_convs():
     assert ToRGB(8, 3)(torch.randn(2, 8, 4, 4)).shape == (2, 3, 4, 4)
     assert FromRGB(1, 8)(torch.randn(2, 1, 4, 4)).shape == (2, 8, 4, 4)
     assert ToRGB(8, 3).conv.weight_scale == 1 / math.sqrt(8)
+
+
+# ----------------------------------------------------------------------------- the style-based blocks
+
+
+def test_fir_kernel_is_the_normalised_outer_product():
+    kernel = fir_kernel((1, 3, 3, 1))
+    assert kernel.shape == (4, 4) and math.isclose(kernel.sum().item(), 1.0, rel_tol=1e-6)
+    assert math.isclose(kernel[0, 0].item(), 1 / 64) and math.isclose(kernel[1, 2].item(), 9 / 64)
+
+
+def direct_conv(x, kernel2d, pad, stride=1, gain=1.0):
+    """The 2D filter as one plain convolution (flipped: a convolution, not a correlation)."""
+    c = x.shape[1]
+    weight = (kernel2d * gain).flip([0, 1])[None, None].repeat(c, 1, 1, 1)
+    return F.conv2d(F.pad(x, pad), weight, stride=stride, groups=c)
+
+
+def test_fir_resampling_matches_a_direct_convolution_with_the_2d_filter():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 8, 8)
+    taps, kernel = fir_taps((1, 3, 3, 1)), fir_kernel((1, 3, 3, 1))
+    # down: filter (pad 1, 1) then every 2nd pixel
+    assert torch.allclose(downsample2d(x, taps), direct_conv(x, kernel, [1, 1, 1, 1], stride=2), atol=1e-6)
+    # up: zero insertion (x at even pixels), pad (2, 1), filter × 4
+    zeros = torch.zeros(2, 3, 16, 16)
+    zeros[:, :, ::2, ::2] = x
+    up = direct_conv(zeros, kernel, [2, 1, 2, 1], gain=4.0)
+    assert upsample2d(x, taps).shape == (2, 3, 16, 16) and torch.allclose(upsample2d(x, taps), up, atol=1e-6)
+    # the separable (1D) and the 2D forms of upfirdn2d agree, also for an asymmetric filter
+    odd = torch.tensor([1.0, 2.0, 5.0])
+    assert torch.allclose(upfirdn2d(x, odd, padding=(1, 1, 1, 1)), upfirdn2d(x, torch.outer(odd, odd), padding=(1, 1, 1, 1)))
+    assert torch.allclose(upfirdn2d(x, odd, padding=(1, 1, 1, 1)), direct_conv(x, torch.outer(odd, odd), [1, 1, 1, 1]))
+    # a constant image stays constant inside (unit DC gain): 2 × 2 → ×2 upsampled, centre pixels
+    flat = torch.full((1, 1, 4, 4), 3.0)
+    assert torch.allclose(upsample2d(flat, taps)[..., 2:-2, 2:-2], torch.full((1, 1, 4, 4), 3.0))
+    assert torch.allclose(blur2d(flat, fir_taps((1, 2, 1)))[..., 1:-1, 1:-1], torch.full((1, 1, 2, 2), 3.0))
+
+
+def test_modulation_scales_input_channels_and_demodulation_normalises_each_output_filter():
+    weight = torch.tensor([[3.0, 4.0]]).view(1, 2, 1, 1)           # one output filter over two input channels
+    x = torch.tensor([1.0, 1.0]).view(1, 2, 1, 1)
+    styles = torch.tensor([[2.0, 1.0]])
+    # Eq. 1: w' = (6, 4); no demodulation: 6 + 4 = 10; Eq. 3: w'' = (6, 4)/√52
+    assert torch.allclose(modulated_conv2d(x, weight, styles, demodulate=False), torch.tensor(10.0).view(1, 1, 1, 1))
+    assert torch.allclose(modulated_conv2d(x, weight, styles), torch.tensor(10 / math.sqrt(52)).view(1, 1, 1, 1))
+    # the effective 3×3 filters: a unit impulse in input channel i reads out (flipped) w''_ji; Σ_i,k w''² = 1
+    torch.manual_seed(0)
+    weight, styles = torch.randn(5, 3, 3, 3), torch.randn(2, 3) * 3
+    energy = torch.zeros(2, 5)
+    for i in range(3):
+        impulse = torch.zeros(2, 3, 5, 5)
+        impulse[:, i, 2, 2] = 1.0
+        energy += modulated_conv2d(impulse, weight, styles, padding=1).pow(2).sum(dim=(2, 3))
+    assert torch.allclose(energy, torch.ones(2, 5), atol=1e-5)
+
+
+def test_grouped_modulated_conv_equals_one_plain_conv_per_sample():
+    torch.manual_seed(0)
+    x, weight, styles = torch.randn(3, 4, 6, 6), torch.randn(5, 4, 3, 3), torch.randn(3, 4)
+    for n in range(3):
+        w = weight * styles[n].view(1, 4, 1, 1)
+        w = w / w.pow(2).sum(dim=(1, 2, 3), keepdim=True).add(1e-8).sqrt()
+        expected = F.conv2d(x[n:n + 1], w, padding=1)
+        assert torch.allclose(modulated_conv2d(x, weight, styles, padding=1)[n:n + 1], expected, atol=1e-5)
+    layer = ModulatedConv2d(4, 5, 3, w_dim=8, up=2)
+    assert layer(x, torch.randn(3, 8)).shape == (3, 5, 12, 12)
+
+
+def test_noise_injection_with_strength_zero_is_the_identity():
+    layer = NoiseInjection(4, 8)
+    x = torch.randn(2, 4, 8, 8)
+    for mode in ("random", "const", "none"):
+        assert torch.equal(layer(x, mode), x)
+    with torch.no_grad():
+        layer.strength.fill_(0.5)
+    assert torch.equal(layer(x, "none"), x)
+    assert torch.equal(layer(x, "const"), x + 0.5 * layer.noise_const)
+    noise = torch.ones(2, 1, 8, 8)
+    assert torch.equal(layer(x, "random", noise), x + 0.5)               # a given map overrides the mode
+    assert not torch.equal(layer(x, "random"), layer(x, "random"))
+
+
+def test_adain_normalises_each_channel_then_applies_the_style():
+    layer = AdaIN(1, w_dim=2)
+    with torch.no_grad():
+        layer.affine.weight.zero_()
+        layer.affine.bias.copy_(torch.tensor([1.0, 5.0]))               # y_s = 1 + 1, y_b = 5
+    x = torch.tensor([1.0, 3.0]).view(1, 1, 1, 2)                        # mean 2, std 1 → (−1, 1)
+    assert torch.allclose(layer(x, torch.zeros(1, 2)), torch.tensor([3.0, 7.0]).view(1, 1, 1, 2), atol=1e-6)
+
+
+def test_mapping_network_normalises_z_and_trains_slowly():
+    mapping = MappingNetwork(6, 8, num_layers=8, lr_multiplier=0.01)
+    assert len(mapping.layers) == 8 and all(layer.lr_multiplier == 0.01 for layer in mapping.layers)
+    z = torch.randn(3, 6)
+    assert torch.allclose(mapping(z), mapping(5 * z), atol=1e-5)          # pixel norm of z first
+    conditional = MappingNetwork(6, 8, num_layers=2, num_classes=3)
+    assert conditional(z, torch.tensor([0, 1, 2])).shape == (3, 8)
+    with pytest.raises(GankitError, match="class-conditional"):
+        conditional(z)
+
+
+@pytest.mark.parametrize("synthesis", [AdaINSynthesis, SkipSynthesis])
+def test_style_generators_keep_the_w_space_contract(synthesis):
+    generator = style_generator(synthesis(16, 1, 8, 256, 8), 8, 8, mapping_layers=2)
+    assert generator.num_ws == 6 and generator.w_dim == 8 and generator.w_avg.shape == (8,)
+    assert generator.noise_shapes[0] == (1, 1, 4, 4) and generator.noise_shapes[-1] == (1, 1, 16, 16)
+    for layer in generator.synthesis.noise_layers:
+        torch.nn.init.normal_(layer.strength)
+    z = torch.randn(2, 8)
+    ws = generator.broadcast(generator.mapping(z))
+    const = generator.synthesis(ws, noise_mode="const")
+    assert const.shape == (2, 1, 16, 16) and torch.equal(const, generator.synthesis(ws, noise_mode="const"))
+    zeros = [torch.zeros(shape) for shape in generator.noise_shapes]
+    assert torch.equal(generator.synthesis(ws, noises=zeros), generator.synthesis(ws, noise_mode="none"))
+    assert not torch.equal(generator.synthesis(ws, noise_mode="none"), const)
+    assert torch.equal(generator(z, noise_mode="const"), const)
+    with pytest.raises(GankitError, match="noise_mode must be one of random, const, none"):
+        generator.synthesis(ws, noise_mode="fixed")
+    with pytest.raises(GankitError, match="one map per noise layer"):
+        generator.synthesis(ws, noises=zeros[:1])
+    generator.track_w_avg(torch.ones(4, 8))
+    assert torch.allclose(generator.w_avg, torch.full((8,), 0.005))

@@ -20,11 +20,12 @@ from ..errors import GankitError
 from .style_blocks import EqualizedConv2d, EqualizedLinear, FromRGB, LRELU_GAIN, MinibatchStdDev, PixelNorm, ToRGB
 
 
-def progressive_levels(image_size: int) -> int:
-    """The number of resolutions from 4 px to ``image_size`` (4 → 1, 8 → 2, 32 → 4)."""
+def progressive_levels(image_size: int, model: str = "pggan") -> int:
+    """The number of resolutions from 4 px to ``image_size`` (4 → 1, 8 → 2, 32 → 4); ``model`` names the
+    model in the error (pggan, stylegan and stylegan2 all double from 4 px)."""
     if image_size < 4 or image_size & (image_size - 1):
-        raise GankitError(f"pggan grows from 4 px by doubling: --image-size must be a power of two ≥ 4 "
-                          f"(e.g. 32 or 64), not {image_size}")
+        raise GankitError(f"{model} builds its images from 4 px by doubling: --image-size must be a power of two "
+                          f"≥ 4 (e.g. 32 or 64), not {image_size}")
     return image_size.bit_length() - 2
 
 

@@ -9,6 +9,7 @@ or None for torch's global one) only.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Optional
 
 import torch
@@ -108,3 +109,18 @@ def orthogonal_regularization(network: torch.nn.Module, exclude: Iterable[torch.
     if total is None:
         return torch.zeros(())
     return total
+
+
+def path_length_penalty(images: torch.Tensor, ws: torch.Tensor, mean: torch.Tensor, decay: float = 0.01,
+                        rng: Optional[torch.Generator] = None):
+    """Karras et al. 2020 (StyleGAN2), Sec. 3.2, Eq. 4: E_{w,y}(‖J_wᵀ y‖₂ − a)², the Jacobian of the images
+    w.r.t. the (per-layer) ws, y ~ N(0, I)/√(H·W) (the reference code's normalisation by the image area), the
+    length taken as √(mean over layers of Σ_w-dims (J_wᵀ y)²) (stylegan2-ada's ``pl_lengths``), and a the
+    running mean of the lengths, updated a ← a + decay·(batch mean − a) (decay 0.01). ``ws`` must be the
+    tensor ``images`` were made from, with its graph. Returns (penalty, the updated a, detached, to store)."""
+    height, width = images.shape[-2:]
+    noise = draws.randn(images.shape, rng, images.device).to(images.dtype) / math.sqrt(height * width)
+    (gradients,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
+    lengths = gradients.float().pow(2).sum(dim=2).mean(dim=1).sqrt()
+    updated = mean.lerp(lengths.mean(), decay)            # not detached in the penalty, as in the reference
+    return (lengths - updated).pow(2).mean(), updated.detach()

@@ -277,7 +277,9 @@ class GAN(nn.Module):
         return loss
 
     def lazy_intervals(self, role: str) -> set:
-        return {r.interval for r in self.regularizers if r.applies(role) and r.interval > 1}
+        """The intervals of ``role``'s lazy phases (its lazy regularizers', and any a recipe adds in
+        :meth:`lazy_phases`, e.g. StyleGAN2's path-length term)."""
+        return {phase.interval for phase in self.lazy_phases(role)}
 
     def optimizer_correction(self, role: str) -> float:
         """StyleGAN2's correction for lazy regularization (Karras et al. 2020, App. B; stylegan2-ada's
@@ -316,7 +318,8 @@ class GAN(nn.Module):
         return self.clip_discriminator_weights if self.hparams.get("clip") else None
 
     def lazy_phases(self, role: str) -> list[Phase]:
-        """One phase per lazy regularizer (interval > 1) that joins ``role``'s loss."""
+        """One phase per lazy regularizer (interval > 1) that joins ``role``'s loss. A recipe with a lazy term of
+        its own appends its phase here; the optimizer correction then counts it too."""
         module, prefix = (self.discriminator, "D") if role == "discriminator" else (self.generator, "G")
         return [Phase(f"{prefix}-{r.name}", module, role, self.lazy_regularizer_loss(r, role), interval=r.interval)
                 for r in self.regularizers if r.interval > 1 and r.applies(role)]
