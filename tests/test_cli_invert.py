@@ -111,3 +111,27 @@ def test_bad_inputs_are_one_line(capsys, tmp_path, dcgan_run, extra, message):
 def test_a_missing_image_is_one_line(capsys, tmp_path, dcgan_run):
     code, _, err = run_cli(capsys, "invert", dcgan_run, tmp_path / "none.png", "--out", tmp_path / "r.png")
     assert code == 2 and err == f"gankit: error: image {tmp_path / 'none.png'} not found; give a PNG or JPEG file\n"
+
+
+def test_a_stylegan2_run_is_inverted_in_w_plus_with_noise_maps(capsys, tmp_path_factory, tmp_path):
+    from gankit.config import TrainConfig
+    from gankit.registry import MODELS
+    from gankit.training import Trainer
+    folder = tmp_path_factory.mktemp("invert-sg2")
+    (folder / "images").mkdir()
+    for index in range(4):
+        write_png(folder / "images" / f"{index}.png", np.random.default_rng(index).integers(0, 256, (8, 8)))
+    config = TrainConfig(model="stylegan2", data=f"image-folder:{folder / 'images'}", steps=1, batch_size=4,
+                         image_size=8, channels=1, log_every=0, sample_every=0, checkpoint_every=1,
+                         model_args=dict(MODELS.entry("stylegan2").meta["tiny"]))
+    Trainer(config, folder / "run", progress=False).run()
+    image = write_png(tmp_path / "t.png", np.tile(np.arange(8) * 30, (8, 1)))
+    code, out, err = run_cli(capsys, "invert", folder / "run", image, "--noise", "--steps", 3, "--noise-steps", 2,
+                             "--perceptual-weight", 0, "--out", tmp_path / "r.png", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["space"] == "w+" and summary["noise_steps"] == 2 and summary["model"] == "stylegan2"
+    state = torch.load(tmp_path / "r.pt", weights_only=True)
+    assert state["noise_mode"] == "given" and state["latent"].dim() == 3
+    regenerated = regenerate(gankit.load(folder / "run", device="cpu"), state)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "r.png")), ((regenerated[0, 0] + 1) * 127.5).round().byte().numpy())

@@ -164,3 +164,17 @@ def test_bad_inputs_are_one_line(style_gan, options, message):
     with pytest.raises(GankitError, match=message) as error:
         invert(style_gan, image, **options)
     assert "\n" not in str(error.value)
+
+
+def test_a_stylegan2_image_is_recovered_in_w_plus():
+    from gankit.registry import MODELS
+    gan = gankit.create("stylegan2", sample_shape=(1, 8, 8), **MODELS.entry("stylegan2").meta["tiny"]).eval()
+    net = gan.generator_ema
+    with torch.no_grad():
+        net.w_avg.copy_(net.mapping(torch.randn(1000, gan.latent_dim)).mean(0))     # as training tracks it
+        target = gan.synthesize(net, torch.randn(2, gan.latent_dim, generator=torch.Generator().manual_seed(1)), None)
+    start = invert(gan, target, steps=1, lr=1e-9, perceptual_weight=0)
+    result = invert(gan, target, **FAST)
+    assert result.settings["space"] == "w+" and result.latent.shape == (2, net.num_ws, net.w_dim)
+    for before, after in zip(start.scores, result.scores):
+        assert after["psnr_db"] > max(25, before["psnr_db"] + 10)
