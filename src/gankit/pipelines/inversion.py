@@ -3,14 +3,15 @@
 Spaces (``space``):
 
 * ``"w+"`` — one w per synthesis layer input, (N, num_ws, w_dim): Image2StyleGAN's extended space W+ (Abdal et
-  al. 2019, Sec. 4–5), started at the mean w (the generator's ``w_avg``, the paper's initialisation w̄ for faces,
-  Sec. 5.2); models declaring the "w-space" capability (the W-space contract: ``mapping``, ``synthesis``);
+  al. 2019, Sec. 4–5), started at the mean w (the generator's ``w_avg``: the paper's initialisation w̄, which it
+  found better than a random start for faces, Sec. 5); for models declaring the "w-space" capability (the W-space
+  contract: ``mapping``, ``synthesis``, ``num_ws``, ``noise_shapes``, ``w_avg``);
 * ``"w"`` — one w, broadcast to every layer, also started at ``w_avg``;
 * ``"z"`` — the input latent, (N, latent_dim), for any model declaring "gaussian-latent" (a W-space model maps it,
   others run ``gan.synthesize``), started at z = 0, the mean of N(0, I). ``init="random"`` starts every space
   from a seeded draw instead (z ~ N(0, I); w = mapping(z)).
 
-The optimiser is Adam with lr 0.01, β = (0.9, 0.999), ε = 1e−8 (Image2StyleGAN, Sec. 5.2 / Alg. 1), on the loss of
+The optimiser is Adam with lr 0.01, β = (0.9, 0.999), ε = 1e−8 (Image2StyleGAN, Sec. 5, Algorithm 1), on the loss of
 :mod:`gankit.pipelines.inversion_loss` (pixel MSE + λ·perceptual, optional masks and crossover). The generator's
 noise inputs are its fixed ``noise_const`` maps (``noise_mode="const"``), so a saved latent regenerates exactly.
 
@@ -25,6 +26,7 @@ its own optimisation (Adam is per-coordinate). The EMA generator is inverted unl
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Optional
@@ -130,7 +132,7 @@ class Inversion:
         :func:`regenerate` turns back into the images."""
         state = {"format": LATENT_FORMAT, "space": self.settings["space"], "model": self.settings["model"],
                  "latent": self.latent.detach().cpu(), "loss_curve": self.curve.cpu(),
-                 "noise_mode": "const" if self.noises is None else "given", "settings": repr(self.settings)}
+                 "noise_mode": "const" if self.noises is None else "given", "settings": json.dumps(self.settings)}
         for index, noise in enumerate(self.noises or []):
             state[f"noise.{index}"] = noise.detach().cpu()
         return state
