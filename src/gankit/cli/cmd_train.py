@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from pathlib import Path
 
 from ..config import TrainConfig, apply_overrides, load_config
@@ -89,6 +90,16 @@ def single_eval_metric(metrics: list[str]) -> str:
     return metrics[0]
 
 
+def warn_stage_batch_sizes(model: str, batch_size) -> None:
+    """A model whose stages set the batch size per resolution (registry meta ``stage_batch_sizes``: the builder
+    option that sets them) does not use --batch-size: say so, and how to set them."""
+    from ..registry import MODELS
+    option = MODELS.entry(model).meta.get("stage_batch_sizes")
+    if batch_size is not None and option:
+        warnings.warn(f"{model}'s stages set their own batch size per resolution, so --batch-size {batch_size} is "
+                      f"not used; set theirs with --set model_args.{option}={batch_size}")
+
+
 def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
     from ..api import run_config
     chosen = {flag: getattr(args, flag) for flag in (*FLAGS, *SWITCHES) if getattr(args, flag) is not None}
@@ -119,6 +130,7 @@ def resolve_config(args) -> tuple[TrainConfig, Path, bool]:
         entry = MODELS.entry(args.model)
         config = TrainConfig(model=entry.name, data=args.data or entry.meta.get("data", "mnist"), **chosen)
     config = apply_overrides(config, args.set)
+    warn_stage_batch_sizes(config.model, chosen.get("batch_size"))
     for key, given in (("model", args.model), ("data", args.data)):
         if given and getattr(config, key) != given:
             raise GankitError(f"--set {key}={getattr(config, key)} contradicts the {key} given ('{given}'); "

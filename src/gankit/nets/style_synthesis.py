@@ -84,12 +84,12 @@ def blur2d(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
 
 class FIRFilter(nn.Module):
-    """Holds :func:`fir_taps` (1D, separable) as a non-persistent buffer: it follows ``.to(device)`` and stays
-    out of state dicts."""
+    """Holds :func:`fir_kernel` (2D: one depthwise conv, faster on CPU than the two 1D passes) as a
+    non-persistent buffer: it follows ``.to(device)`` and stays out of state dicts."""
 
     def __init__(self, taps: Sequence[float] = (1, 3, 3, 1)):
         super().__init__()
-        self.register_buffer("kernel", fir_taps(taps), persistent=False)
+        self.register_buffer("kernel", fir_kernel(taps), persistent=False)
 
 
 # ----------------------------------------------------------------------------- modulated convolution
@@ -202,11 +202,12 @@ class MappingNetwork(nn.Module):
 
 
 class ConstantInput(nn.Module):
-    """The learned constant 4×4 input of the synthesis network (StyleGAN Sec. 2), initialised N(0, 1)."""
+    """The learned constant 4×4 input of the synthesis network (StyleGAN Sec. 2), initialised N(0, 1) as in
+    StyleGAN2's code, or to ones (``ones``) as in StyleGAN v1's."""
 
-    def __init__(self, channels: int, size: int = 4):
+    def __init__(self, channels: int, size: int = 4, ones: bool = False):
         super().__init__()
-        self.const = nn.Parameter(torch.randn(1, channels, size, size))
+        self.const = nn.Parameter(torch.ones(1, channels, size, size) if ones else torch.randn(1, channels, size, size))
 
     def forward(self, n: int):
         return self.const.expand(n, -1, -1, -1)

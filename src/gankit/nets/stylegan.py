@@ -62,7 +62,7 @@ class AdaINSynthesis(nn.Module):
                  taps: Sequence[float] = (1, 2, 1)):
         super().__init__()
         widths = level_widths(image_size, cbase, cmax, "stylegan")
-        self.const = ConstantInput(widths[0])
+        self.const = ConstantInput(widths[0], ones=True)
         layers = [AdaINLayer(widths[0], widths[0], w_dim, 4, conv=False),
                   AdaINLayer(widths[0], widths[0], w_dim, 4)]
         for level, (c_in, c_out) in enumerate(zip(widths, widths[1:]), start=1):

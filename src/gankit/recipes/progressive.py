@@ -111,7 +111,7 @@ def check_stage_option(name: str, value) -> int:
 
 
 @register_model("pggan", data="fashion-mnist", tiny=dict(width=8, latent_dim=16, images_per_stage=8, batch_size=16),
-                paper_shape=(3, 32, 32), test_shape=(1, 8, 8),
+                paper_shape=(3, 32, 32), test_shape=(1, 8, 8), stage_batch_sizes="batch_size",
                 help="PGGAN (Karras et al. 2018): grows 4 px → image size (power of two), fade-in + stabilize "
                      "per resolution (800 + 800 images by default, the paper's 600k + 600k scaled down), width 32 (paper 512), "
                      "pixel norm, equalized lr, minibatch stddev, WGAN-GP + drift, Adam 1e-3 β=(0,0.99), EMA")

@@ -12,7 +12,7 @@ global random state, which checkpoints keep); samples (`gankit sample`, grids, m
 Truncation in W (w_avg + ψ(w − w_avg) on the first ``truncation_cutoff`` ws) is done by the sampling pipeline.
 
 Channels at r px: min(cbase // r, cmax). The papers use cbase 16384 (v1) / 32768 (v2 config F) with cmax 512
-(512 channels up to 32 px); the defaults here, cbase 1024 and cmax 64 (64, 64, 64, 32 channels at 4, 8, 16,
+(512 channels up to 32 px); the defaults here, cbase 512 and cmax 32 (32, 32, 32, 16 channels at 4, 8, 16,
 32 px), w_dim 128 and 8 mapping layers, make 200 steps at 32 px a few minutes on one CPU thread.
 """
 from __future__ import annotations
@@ -132,8 +132,10 @@ def style_recipe(recipe: dict, r1_gamma: float, r1_interval: int, defaults: dict
 # half-life 10 kimg with ramp-up 0.05 (ada's small configs; config F uses 10 kimg too)
 STYLEGAN2_HPARAMS = dict(lr_g=0.0025, lr_d=0.0025, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0, ema_rampup=0.05)
 # StyleGAN (Karras et al. 2019, App. C; the reference's defaults below 128 px): Adam 0.001, β = (0, 0.99);
-# G average with a half-life of 10 kimg (``G_smoothing_kimg``)
-STYLEGAN_HPARAMS = dict(lr_g=0.001, lr_d=0.001, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0)
+# G average with a half-life of 10 kimg (``G_smoothing_kimg``). The ramp-up 0.05 is gankit's addition (the v1
+# reference has none): over its 25M images it changes nothing after the first 200k, but without it a short
+# CPU run's average would still be mostly the initial weights (β^200 = 0.41 at batch 64)
+STYLEGAN_HPARAMS = dict(lr_g=0.001, lr_d=0.001, betas=(0.0, 0.99), eps=1e-8, ema_kimg=10.0, ema_rampup=0.05)
 TINY = dict(cbase=128, cmax=8, z_dim=8, w_dim=8, mapping_layers=2)
 
 
@@ -141,9 +143,9 @@ TINY = dict(cbase=128, cmax=8, z_dim=8, w_dim=8, mapping_layers=2)
                 tiny=dict(TINY, r1_interval=2, pl_interval=3),
                 help="StyleGAN2 (Karras et al. 2020) config F scaled to the image size (power of two): modulated/"
                      "demodulated convs, skip G, residual D, lazy R1 γ=10 /16 + path length /4, style mixing, "
-                     "EMA in images; CPU widths cbase 1024, cmax 64 (64/64/64/32 ch at 4-32 px), w 128 "
+                     "EMA in images; CPU widths cbase 512, cmax 32 (32/32/32/16 ch at 4-32 px), w 128 "
                      "(paper: cbase 32768, cmax 512, w 512)")
-def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_dim=None, w_dim=128,
+def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=512, cmax=32, z_dim=None, w_dim=128,
               mapping_layers=8, r1_gamma=10.0, r1_interval=16, pl_weight=2.0, pl_interval=4, pl_decay=0.01,
               pl_batch_shrink=2, mixing_prob=0.9, group_size=4, **recipe):
     """Karras et al. 2020 config F: mapping 8 × w_dim (lr multiplier 0.01), skip generator, residual
@@ -163,9 +165,9 @@ def stylegan2(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_di
 @register_model("stylegan", data="fashion-mnist", paper_shape=(3, 32, 32), test_shape=(1, 8, 8), tiny=TINY,
                 help="StyleGAN (Karras et al. 2019) at the image size (power of two), no progressive growing: "
                      "mapping 8 layers, constant input, AdaIN, noise, blur, style mixing, truncation in W (first 8 "
-                     "ws), R1 γ=10; CPU widths cbase 1024, cmax 64 (64/64/64/32 ch at 4-32 px), w 128 (paper: "
+                     "ws), R1 γ=10; CPU widths cbase 512, cmax 32 (32/32/32/16 ch at 4-32 px), w 128 (paper: "
                      "cbase 16384, cmax 512, w 512)")
-def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=1024, cmax=64, z_dim=None, w_dim=128,
+def stylegan(sample_shape=(3, 32, 32), num_classes=0, cbase=512, cmax=32, z_dim=None, w_dim=128,
              mapping_layers=8, r1_gamma=10.0, mixing_prob=0.9, group_size=4, **recipe):
     """Karras et al. 2019: mapping 8 × w_dim (lr multiplier 0.01), learned 4×4 constant, per layer noise
     (per-channel strength), leaky ReLU and AdaIN, blur [1, 2, 1] after each upsampling, one toRGB at the
