@@ -50,7 +50,7 @@ def read_image(path, shape: tuple, what: str = "image") -> torch.Tensor:
         warnings.warn(f"{what} {path} is {'RGB' if file_channels == 3 else 'grayscale'}; converted to the model's "
                       f"{'luminance (1 channel)' if channels == 1 else 'RGB (3 channels)'}")
     pixels = load_image(Path(path), height, channels)
-    tensor = torch.from_numpy(np.ascontiguousarray(pixels)).float()
+    tensor = torch.from_numpy(np.array(pixels)).float()       # a copy: PIL's array is read-only
     tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
     return (tensor / 127.5 - 1).unsqueeze(0)
 
