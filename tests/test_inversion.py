@@ -178,3 +178,12 @@ def test_a_stylegan2_image_is_recovered_in_w_plus():
     assert result.settings["space"] == "w+" and result.latent.shape == (2, net.num_ws, net.w_dim)
     for before, after in zip(start.scores, result.scores):
         assert after["psnr_db"] > max(25, before["psnr_db"] + 10)
+
+
+def test_a_random_start_follows_the_seed(style_gan):
+    target = generated(style_gan, "w+", num=1)
+    runs = [invert(style_gan, target, space=space, steps=2, init="random", seed=seed, perceptual_weight=0)
+            for space, seed in (("w", 1), ("w", 1), ("w", 2), ("z", 1))]
+    assert torch.equal(runs[0].latent, runs[1].latent) and not torch.equal(runs[0].latent, runs[2].latent)
+    mean_start = invert(style_gan, target, space="w", steps=2, perceptual_weight=0)
+    assert runs[0].curve[0] != mean_start.curve[0] and runs[3].latent.shape == (1, style_gan.latent_dim)

@@ -101,9 +101,6 @@ class LatentSpace:
         return w if self.space == "w" else w.unsqueeze(1).repeat(1, self.net.num_ws, 1)
 
     def noise_maps(self, num: int, rng: torch.Generator) -> list[torch.Tensor]:
-        if not self.w_space:
-            raise GankitError(f"noise maps are the W-space models' inputs; '{model_name(self.gan)}' has none: "
-                              "invert without --noise")
         return [draws.randn((num, 1, *shape[-2:]), rng, self.gan.device()) for shape in self.net.noise_shapes]
 
     def render(self, latent: torch.Tensor, noises: Optional[list] = None) -> torch.Tensor:
@@ -208,6 +205,9 @@ def invert(gan: GAN, image: torch.Tensor, *, space: str = "auto", steps: int = 3
     check_options(steps, lr, noise_steps, init, seed, perceptual_weight)
     check_images(gan, image, mask, crossover)
     space = resolve_space(gan, space)
+    if noise and "w-space" not in gan.capabilities:
+        raise GankitError(f"noise maps are the W-space models' inputs; '{model_name(gan)}' has none: "
+                          "invert without --noise")
     device = gan.device()
     if perceptual is None and perceptual_weight:
         perceptual = perceptual_loss(vgg16, device)
