@@ -12,7 +12,7 @@ from ..errors import GankitError
 from ..runtime import keep_freed_memory
 from .messages import one_line_warnings
 
-COMMANDS = ["cmd_list", "cmd_train", "cmd_sample", "cmd_eval", "cmd_bench", "cmd_metrics"]
+COMMANDS = ["cmd_list", "cmd_train", "cmd_sample", "cmd_eval", "cmd_bench", "cmd_metrics", "cmd_invert"]
 
 
 def installed_version() -> str:
