@@ -1,6 +1,7 @@
 """`gankit sample RUN_DIR --num 64 --out grid.png [--class K] [--seed S]`; one PNG per sample with
 `--out DIR/` (see sample_folder.py); or an InfoGAN latent traversal
-`gankit sample RUN_DIR --traverse cat|c1|c2 [--rows R] --out t.png` (rows = samples, columns = code values)."""
+`gankit sample RUN_DIR --traverse cat|c1|c2 [--rows R] --out t.png` (rows = samples, columns = code values); or a
+label-map model's images for the label maps in a folder, `gankit sample RUN_DIR --maps DIR --out from_maps.png`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,6 +35,9 @@ def register(subparsers):
     parser.add_argument("--traverse", metavar="CODE", default=None,
                         help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
     parser.add_argument("--rows", type=int, default=None, help="rows of a --traverse grid (default 10)")
+    parser.add_argument("--maps", metavar="DIR", default=None,
+                        help="label-map models (spade): one image per label-map PNG in DIR (class ids, as paired-folder's "
+                             "maps; other sizes resized), a grid of coloured map | generated pairs")
     parser.set_defaults(func=run)
 
 
@@ -69,6 +73,8 @@ def run(args):
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
+    if args.maps is not None:
+        return write_from_maps(gan, args, to_folder)
     if args.traverse is not None:
         return write_traversal(gan, args)
     if args.class_id is not None:
@@ -92,3 +98,14 @@ def write_traversal(gan, args):
     save_png(render_samples(images, columns=columns), args.out)
     print(f"wrote a {args.rows}x{columns} traversal of code {args.traverse} of {gan.build_args['name']} "
           f"(step {gan.step}) to {args.out}")
+
+
+def write_from_maps(gan, args, to_folder: bool):
+    from ..pipelines.label_maps import generate_from_maps, maps_grid, read_label_maps
+    if to_folder or args.traverse is not None:
+        raise GankitError("--maps writes one grid of map | generated pairs; give --out FILE.png and no --traverse")
+    maps, files = read_label_maps(args.maps, gan)
+    images = generate_from_maps(gan, maps, rng=torch.Generator().manual_seed(args.seed), ema=not args.raw,
+                                context=run_context(gan, gan.config, gan.step), batch_size=max(args.batch_size, 1))
+    save_png(maps_grid(gan, maps, images), args.out)
+    print(f"wrote {len(files)} label maps and their images from {gan.build_args['name']} (step {gan.step}) to {args.out}")
