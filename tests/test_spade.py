@@ -201,3 +201,25 @@ def test_layout_consistency_refuses_runs_it_cannot_measure(tiny_run):
     with pytest.raises(GankitError, match="would need a segmenter of your own, which is out of scope"):
         check_layout_run(context(loaded, "paired-folder:a,b"))
     check_layout_run(context(loaded, "shapes-seg"))
+
+
+def test_feature_matching_by_hand():
+    """pix2pixHD Eq. 4: Σ_layers mean |D_l(real) − D_l(fake)|, logits excluded, averaged over the scales."""
+    from gankit.recipes.spade import LabelMapGAN
+    fake = [[torch.zeros(1, 2), torch.ones(1, 3), torch.full((1, 1), 9.0)], [torch.zeros(1, 4), torch.zeros(1, 1)]]
+    real = [[torch.ones(1, 2), torch.full((1, 3), 3.0), torch.zeros(1, 1)], [torch.full((1, 4), 0.5), torch.ones(1, 1)]]
+    assert float(LabelMapGAN.feature_matching_loss(fake, real)) == pytest.approx((1 + 2 + 0.5) / 2)
+
+
+def test_other_objectives_and_generator_regularizers_train(tmp_path):
+    data, overrides = tiny_model_setup("spade")
+    config = TrainConfig(model="spade", data="tiny", steps=1, batch_size=4, log_every=1, sample_every=0,
+                         checkpoint_every=0, objective="lsgan", regularizers=("ortho",), model_args=overrides)
+    trainer = Trainer(config, tmp_path, progress=False, data=data).run()
+    assert trainer.gan.objective.name == "lsgan"
+    logged = (tmp_path / "metrics.jsonl").read_text()
+    assert '"feature_matching"' in logged and '"reg_ortho"' in logged
+    with pytest.raises(GankitError, match="objectives for this discriminator: hinge, lsgan, minimax, nonsaturating"):
+        gankit.create("spade", objective="wgan-gp")
+    with pytest.raises(GankitError, match="regularizer 'r1' acts on D"):
+        gankit.create("spade", regularizers=("r1",))

@@ -28,8 +28,9 @@ from .. import draws
 from ..data.batches import samples_of
 from ..data.shapes_seg import NUM_CLASSES as SHAPES_SEG_CLASSES
 from ..errors import GankitError
+from ..objectives.compat import objectives_for
 from ..nets.spade import MultiscaleDiscriminator, SPADEGenerator, one_hot_maps
-from ..registry import register_model
+from ..registry import OBJECTIVES, register_model
 from .base import GAN
 from .builders import image_shape
 
@@ -57,8 +58,10 @@ class LabelMapGAN(GAN):
     def check_compatible(self) -> None:
         super().check_compatible()
         if self.objective.penalty is not None:
+            usable = [name for name in objectives_for("logits") if OBJECTIVES.build(name).penalty is None]
             raise GankitError(f"objective '{self.objective.name}' adds a gradient penalty on D(x), but this model's "
-                              "discriminator also reads the label map; use hinge, nonsaturating or lsgan")
+                              f"discriminator also reads the label map; objectives for this discriminator: "
+                              f"{', '.join(usable)}")
         for regularizer in self.regularizers:
             if regularizer.applies("discriminator"):
                 raise GankitError(f"regularizer '{regularizer.name}' acts on D(x), but this model's discriminator "
