@@ -62,6 +62,8 @@ ZOO = {
     "infogan": dict(data="mnist", metric="infogan-purity"),
     # semi-supervised: 10 labels per class, as in the conditional benchmarks and the README
     "sgan": dict(data="mnist", metric="test-accuracy", config=dict(labels_per_class=10)),
+    # label maps → images: mIoU of the maps recovered from its images (metrics/layout.py), 64 px as issue 18 asks
+    "spade": dict(data="shapes-seg", metric="layout-consistency", config=dict(image_size=64)),
 }
 BATCH_SIZE = 64
 FID_DIM = 2048                     # TF-Inception pool3 features
