@@ -223,3 +223,24 @@ def test_other_objectives_and_generator_regularizers_train(tmp_path):
         gankit.create("spade", objective="wgan-gp")
     with pytest.raises(GankitError, match="regularizer 'r1' acts on D"):
         gankit.create("spade", regularizers=("r1",))
+
+
+def test_hinge_over_the_scales_by_hand():
+    """Hinge D loss (Lim & Ye 2017): E[max(0, 1 − D(x))] + E[max(0, 1 + D(G))] per scale, averaged over scales."""
+    from gankit.objectives.losses import hinge_discriminator_loss
+    from gankit.recipes.spade import LabelMapGAN
+    feature = torch.zeros(1, 1)
+    real = [[feature, torch.tensor([[2.0, 0.5]])], [feature, torch.tensor([[-1.0]])]]
+    fake = [[feature, torch.tensor([[0.0, -2.0]])], [feature, torch.tensor([[1.0]])]]
+    # scale 1: real (0 + 0.5)/2 + fake (1 + 0)/2 = 0.75; scale 2: 2 + 2 = 4
+    assert float(LabelMapGAN.over_scales(hinge_discriminator_loss, real, fake)) == pytest.approx((0.75 + 4) / 2)
+
+
+def test_the_noise_input_variant_draws_its_noise_from_the_generator_given():
+    data, overrides = tiny_model_setup("spade")
+    gan = gankit.create("spade", sample_shape=data.sample_shape, **overrides, noise_dim=8)
+    gan.attach_data(data)
+    assert gan.latent_dim == 32 * 32 + 8
+    maps = data.head(2)["segmap"]
+    first, again, other = (generate_from_maps(gan, maps, rng=torch.Generator().manual_seed(seed)) for seed in (0, 0, 1))
+    assert torch.equal(first, again) and not torch.equal(first, other)
