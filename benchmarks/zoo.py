@@ -85,6 +85,8 @@ ZOO = {
     "sagan": dict(data="fashion-mnist", config=RESNET_WIDTH),
     "biggan": dict(data="fashion-mnist", metric="conditional-accuracy", config=RESNET_WIDTH),
     "sngan-projection": dict(data="mnist", metric="conditional-accuracy", config=RESNET_WIDTH),
+    # label maps → images: mIoU of the maps recovered from its images (metrics/layout.py), 64 px as issue 18 asks
+    "spade": dict(data="shapes-seg", metric="layout-consistency", config=dict(image_size=64)),
 }
 # metrics that score with the MNIST classifier: only measured when the run trains on mnist
 MNIST_METRICS = ("conditional-accuracy", "infogan-purity", "test-accuracy")

@@ -10,13 +10,17 @@ from gankit.pipelines.sampling import LATENT_DRAW_BLOCK
 from gankit.config import TrainConfig
 from gankit.errors import GankitError
 from gankit.training import Trainer
-from conftest import ALL_MODELS, tiny_model_setup, draw
+from conftest import ALL_MODELS, tiny_model_setup, draw_batch
+from gankit.data import samples_of
 from gankit.pipelines import sample
 
 
 def make_gan(name):
+    """(tiny data, the tiny model attached to it, as the trainer attaches its data: a label-map model keeps maps)."""
     data, overrides = tiny_model_setup(name)
-    return data, gankit.create(name, sample_shape=data.sample_shape, num_classes=data.num_classes, **overrides)
+    gan = gankit.create(name, sample_shape=data.sample_shape, num_classes=data.num_classes, **overrides)
+    gan.attach_data(data)
+    return data, gan
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
@@ -32,9 +36,10 @@ def test_generate_has_data_shape(name):
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_discriminator_scores_each_sample(name):
     data, gan = make_gan(name)
-    real, labels = draw(data, 6, torch.Generator().manual_seed(0))
-    scores = gan.discriminate(real, labels)
+    batch = draw_batch(data, 6, torch.Generator().manual_seed(0))
+    scores = gan.discriminate(samples_of(batch), gan.condition(batch))
     scores = scores[0] if isinstance(scores, tuple) else scores
+    scores = scores[0][-1] if isinstance(scores, list) else scores     # multi-scale D: per scale, logits last
     assert scores.shape[0] == 6
 
 

@@ -30,7 +30,9 @@ def build(model, **recipe):
 
 
 def unconditional(model) -> bool:
-    return not build(model).conditional
+    """D judges the samples alone: not class-conditional, not a label-map model (its D reads the map too)."""
+    gan = build(model)
+    return not gan.conditional and "label-map" not in gan.capabilities
 
 
 def compatibility(model, **recipe):

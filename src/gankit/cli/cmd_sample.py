@@ -3,7 +3,8 @@
 `--traverse cat|c1|c2 [--rows R]` (rows = samples, columns = code values), a StyleGAN style mixing grid
 `--mix [--mix-layers coarse|middle|fine|K|A-B] [--rows R --columns C]` (pipelines/style.py), a latent
 interpolation `--interpolate [--rows R --columns STEPS]` (pipelines/interpolation.py: lerp in W for style-based
-models, slerp in Z for the others)."""
+models, slerp in Z for the others); or a label-map model's images for the label maps in a folder,
+`--maps DIR` (pipelines/label_maps.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,6 +54,9 @@ def register(subparsers):
                         help="rows of a --traverse (default 10), --mix (default 5) or --interpolate (default 6) grid")
     parser.add_argument("--columns", type=int, default=None,
                         help="columns of a --mix grid (default 6), steps of an --interpolate row (default 8)")
+    parser.add_argument("--maps", metavar="DIR", default=None,
+                        help="label-map models (spade): one image per label-map PNG in DIR (class ids, as paired-folder's "
+                             "maps; other sizes resized), a grid of coloured map | generated pairs")
     parser.set_defaults(func=run)
 
 
@@ -119,6 +123,8 @@ def run(args):
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
+    if args.maps is not None:
+        return write_from_maps(gan, args, to_folder)
     if args.class_id is not None:
         if not gan.conditional:
             raise GankitError(f"--class needs a class-conditional model; '{gan.build_args['name']}' is unconditional")
@@ -165,4 +171,14 @@ def write_interpolation(gan, args):
 
 
 GRID_WRITERS = {"--traverse": write_traversal, "--mix": write_mixing, "--interpolate": write_interpolation}
+
+def write_from_maps(gan, args, to_folder: bool):
+    from ..pipelines.label_maps import generate_from_maps, maps_grid, read_label_maps
+    if to_folder or args.grid is not None:
+        raise GankitError(f"--maps writes one grid of map | generated pairs; give --out FILE.png and no {args.grid or 'folder'}")
+    maps, files = read_label_maps(args.maps, gan)
+    images = generate_from_maps(gan, maps, rng=torch.Generator().manual_seed(args.seed), ema=not args.raw,
+                                context=run_context(gan, gan.config, gan.step), batch_size=max(args.batch_size, 1))
+    save_png(maps_grid(gan, maps, images), args.out)
+    print(f"wrote {len(files)} label maps and their images from {gan.build_args['name']} (step {gan.step}) to {args.out}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..errors import GankitError
 from ..registry import DATASETS
-from . import celeba, cifar10, image_folder, mnist, paired_folder, toy2d, utkface  # noqa: F401  (registration happens on import)
+from . import celeba, cifar10, image_folder, mnist, paired_folder, shapes_seg, toy2d, utkface  # noqa: F401  (registration happens on import)
 from .base import Dataset, MemoryData
 from .batches import images_to_float, make_batches, samples_of, to_device
 from .stream import FileData

@@ -35,8 +35,8 @@ class ImageDecoder:
         return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
 
 
-def decode_segmap(path: Path, size: int, image_path: Path) -> np.ndarray:
-    """A single-channel PNG of class ids → uint8 (size, size), nearest-neighbour (ids are not blended)."""
+def open_segmap(path: Path) -> Image.Image:
+    """A label map: a single-channel PNG of class ids (mode L, P, I or I;16), or a one-line error."""
     try:
         with Image.open(path) as opened:
             opened.load()
@@ -46,10 +46,12 @@ def decode_segmap(path: Path, size: int, image_path: Path) -> np.ndarray:
     if segmap.mode not in ("L", "P", "I", "I;16"):
         raise GankitError(f"label map {path} has mode {segmap.mode}; label maps are single-channel PNGs of "
                           "class ids (mode L or P)")
-    with Image.open(image_path) as image:
-        if image.size != segmap.size:
-            raise GankitError(f"label map {path} is {segmap.size[0]}x{segmap.size[1]} but its image {image_path} "
-                              f"is {image.size[0]}x{image.size[1]}; pair each image with a map of its size")
+    return segmap
+
+
+def fit_segmap(segmap: Image.Image, size: int, path: Path) -> np.ndarray:
+    """Class ids uint8 (size, size): the shorter side scaled to ``size`` nearest-neighbour (ids are not
+    blended), the centre cut out, as images are by ``resize_and_center_crop``."""
     width, height = segmap.size
     scale = size / min(width, height)
     new_size = (max(size, round(width * scale)), max(size, round(height * scale)))
@@ -59,6 +61,16 @@ def decode_segmap(path: Path, size: int, image_path: Path) -> np.ndarray:
     if ids.max(initial=0) > 255:
         raise GankitError(f"label map {path} has class id {ids.max()} > 255")
     return ids.astype(np.uint8)
+
+
+def decode_segmap(path: Path, size: int, image_path: Path) -> np.ndarray:
+    """A single-channel PNG of class ids → uint8 (size, size), nearest-neighbour (ids are not blended)."""
+    segmap = open_segmap(path)
+    with Image.open(image_path) as image:
+        if image.size != segmap.size:
+            raise GankitError(f"label map {path} is {segmap.size[0]}x{segmap.size[1]} but its image {image_path} "
+                              f"is {image.size[0]}x{image.size[1]}; pair each image with a map of its size")
+    return fit_segmap(segmap, size, path)
 
 
 class FileData(Dataset):

@@ -1,7 +1,7 @@
 """Metrics: FID, KID, IS, precision/recall/density/coverage (TF-Inception or MNIST-classifier features),
 and the conditional metrics. Importing registers them for ``gankit eval``; no weights load at import.
 """
-from . import conditional, ppl, registered  # noqa: F401  (registration happens on import)
+from . import conditional, layout, ppl, registered  # noqa: F401  (registration happens on import)
 from .context import EvalContext
 from .fid import FeatureStats, frechet_distance
 from .inception_score import inception_score

@@ -76,7 +76,7 @@ class GAN(nn.Module):
     partial_labels = False
     # what the model can do, declared (pipelines and metrics check these, never probe): 'gaussian-latent'
     # (z ~ N(0, I): truncation applies), 'uniform-latent' (z ~ U(−1, 1)), 'class-conditional', 'classifier' (D classifies: ``classify``),
-    # 'latent-codes' (structured codes: ``traversal_latents``)
+    # 'latent-codes' (structured codes: ``traversal_latents``), 'label-map' (the latent is a label map: recipes/spade.py)
     capabilities = frozenset({"gaussian-latent"})
     # how `--truncation ψ` acts on a Gaussian latent (pipelines/sampling.py): "scale" z̄ + ψ(z − z̄), or
     # "resample" the entries beyond ±ψ (BigGAN)
@@ -209,11 +209,16 @@ class GAN(nn.Module):
         return loss + latent_cost
 
     # ----------------------------------------------------------------------------- losses
+    def condition(self, batch: dict) -> Optional[torch.Tensor]:
+        """What the discriminator reads beside the samples of a batch mapping (``discriminate``'s second
+        argument): the class labels, None without; a label-map recipe reads the maps."""
+        return batch.get("label")
+
     def discriminate(self, samples: torch.Tensor, labels: Optional[torch.Tensor]):
         return self.discriminator(samples)
 
     def discriminator_loss(self, batch: dict, context: StepContext):
-        real_samples, real_labels, rng = samples_of(batch), batch.get("label"), context.rng
+        real_samples, real_labels, rng = samples_of(batch), self.condition(batch), context.rng
         fake_labels = self.sample_labels(real_samples.shape[0], rng)
         fake_samples, latent_cost = self.training_fakes(real_samples.shape[0], fake_labels, rng, context, "discriminator")
         real_logits = self.discriminate(real_samples, real_labels)

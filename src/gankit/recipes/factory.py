@@ -20,6 +20,12 @@ def model_options(name: str) -> list[str]:
     return own + list(RECIPE_KEYS)
 
 
+def data_options(name: str, data) -> dict:
+    """Builder options a training dataset fills in beside ``sample_shape`` and ``num_classes``: the number of
+    label-map classes (``segmap_classes``) for a builder that takes it (label-map models, recipes/spade.py)."""
+    return {"segmap_classes": data.segmap_classes} if "segmap_classes" in model_options(name) else {}
+
+
 class ModelBuildError(GankitError):
     """torch could not build a model's nets with the given options; ``reason`` is torch's message."""
 

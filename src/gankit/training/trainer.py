@@ -17,7 +17,7 @@ from ..draws import ShardedGenerator
 from ..errors import GankitError, TrainingDiverged, first_line
 from ..pipelines import run_schedule, sample
 from ..recipes.base import GAN
-from ..recipes.factory import ModelBuildError, create
+from ..recipes.factory import ModelBuildError, create, data_options
 from ..registry import METRICS
 from ..runtime import check_output_dir, resolve_device
 from . import checkpoint as ckpt
@@ -43,8 +43,9 @@ def build_gan(config: TrainConfig, data: Dataset) -> GAN:
     with warnings.catch_warnings(record=True) as caught:    # shown once it builds; else the error says why
         try:
             gan = create(config.model, sample_shape=data.sample_shape, num_classes=data.num_classes,
-                         **config.recipe_overrides())
-            try_forward(gan)
+                         **{**data_options(config.model, data), **config.recipe_overrides()})
+            gan.attach_data(data)           # before the trial: a label-map model samples the data's maps
+            try_forward(gan, data=data)
         except (ValueError, RuntimeError, TypeError, ModelBuildError) as error:
             reason = getattr(error, "reason", None) or first_line(error)
             raise GankitError(f"model '{config.model}' cannot be built with model_args {config.model_args} for "
@@ -59,14 +60,20 @@ def build_gan(config: TrainConfig, data: Dataset) -> GAN:
 PROBE_SAMPLES = 20
 
 
-def try_forward(gan: GAN, num: int = 2) -> None:
-    """Generate ``num`` samples and discriminate them (no grad, eval mode, the global RNG state kept)."""
+def try_forward(gan: GAN, num: int = 2, data: Dataset | None = None) -> None:
+    """Generate ``num`` samples and discriminate them (no grad, eval mode, the global RNG state kept); an
+    unconditional model's D reads what it reads beside the samples (``gan.condition``: e.g. label maps) from
+    the first ``num`` samples of ``data``."""
+    num = num if data is None else max(1, min(num, len(data)))
     labels = torch.arange(num) % gan.num_classes if gan.conditional else None
     was_training = gan.discriminator.training
     with kept_random_state(gan.device()), torch.no_grad():
         samples = sample(gan, num, labels, rng=torch.Generator().manual_seed(0))
+        condition = labels
+        if labels is None and data is not None:
+            condition = gan.condition(to_device(data.head(num), gan.device()))
         gan.discriminator.eval()
-        gan.discriminate(samples, labels)
+        gan.discriminate(samples, condition)
     gan.discriminator.train(was_training)
 
 
@@ -100,7 +107,6 @@ class Trainer:
         if config.labels_per_class and not self.gan.partial_labels:
             raise GankitError(f"--labels-per-class keeps labels for only some samples, which '{config.model}' "
                               "cannot train on; use it with sgan or acgan")
-        self.gan.attach_data(self.data)
         try:
             self.optimizers = self.gan.make_optimizers()
         except ValueError as error:                   # torch's own checks, e.g. a negative weight_decay
