@@ -11,6 +11,7 @@ from ..config import check_seed
 from ..errors import GankitError
 from ..imaging import render_samples, save_png
 from ..pipelines import SamplingPipeline, run_context, traverse
+from ..pipelines.pyramid import level_grid, sample_levels
 from ..runtime import check_output_file
 from .sample_folder import check_folder_flags, is_folder, write_folder
 
@@ -34,6 +35,9 @@ def register(subparsers):
     parser.add_argument("--traverse", metavar="CODE", default=None,
                         help="InfoGAN: vary one latent code (cat, c1, c2) along the columns, the rest fixed per row")
     parser.add_argument("--rows", type=int, default=None, help="rows of a --traverse grid (default 10)")
+    parser.add_argument("--levels", action="store_true",
+                        help="pyramid models (lapgan): each level's output side by side, a row per sample (--num, "
+                             "default 8), a column per level, upsampled to full size (nearest)")
     parser.set_defaults(func=run)
 
 
@@ -57,6 +61,8 @@ def check_grid_flags(args) -> None:
 
 def run(args):
     import gankit
+    if args.levels and args.num is None and args.traverse is None:
+        args.num = 8
     check_grid_flags(args)
     check_seed(args.seed, "--seed")
     to_folder = is_folder(args.out)
@@ -69,6 +75,8 @@ def run(args):
     run_path = Path(args.run)
     gan = gankit.load(run_path if run_path.is_dir() else run_path.parent.parent,
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
+    if args.levels:
+        return write_levels(gan, args)
     if args.traverse is not None:
         return write_traversal(gan, args)
     if args.class_id is not None:
@@ -92,3 +100,17 @@ def write_traversal(gan, args):
     save_png(render_samples(images, columns=columns), args.out)
     print(f"wrote a {args.rows}x{columns} traversal of code {args.traverse} of {gan.build_args['name']} "
           f"(step {gan.step}) to {args.out}")
+
+
+def write_levels(gan, args):
+    ignored = [flag for flag, unused in (("--traverse", args.traverse is not None), ("--class", args.class_id is not None),
+                                         ("--truncation", args.truncation != 1.0), ("a folder --out", is_folder(args.out)))
+               if unused]
+    if ignored:
+        raise GankitError(f"{', '.join(ignored)} cannot be combined with --levels (one PNG grid of every level); drop it")
+    levels = sample_levels(gan, args.num, rng=torch.Generator().manual_seed(args.seed), ema=not args.raw,
+                           batch_size=max(args.batch_size, 1))
+    images, columns = level_grid(levels)
+    save_png(render_samples(images, columns=columns), args.out)
+    print(f"wrote {args.num} samples x {columns} levels ({', '.join(str(level.shape[-1]) for level in levels)} px) of "
+          f"{gan.build_args['name']} (step {gan.step}) to {args.out}")

@@ -148,13 +148,13 @@ class LaplacianGAN(GAN):
                 test_shape=(1, 16, 16), paper_shape=(3, 32, 32),
                 help="LAPGAN (Denton et al. 2015): Laplacian pyramid of GANs (8 → 16 → 32 px at 32), coarsest an "
                      "MLP GAN (z 100 uniform, G 1200, D 600), finer conv G_k(l_k, noise) → residual, D_k(l_k + h | l_k); "
-                     "levels trained jointly on the real pyramid, width 32 (paper 128), Adam 2e-4 β=(0.5,0.999)")
+                     "levels trained jointly on the real pyramid, width 16 (paper 128), Adam 2e-4 β=(0.5,0.999)")
 def lapgan(sample_shape=(3, 32, 32), num_classes=0, levels=None, noise_dim=100, hidden_g=1200, hidden_d=600,
-           width=32, condition="concat", dropout=0.5, **recipe):
+           width=16, condition="concat", dropout=0.5, **recipe):
     """Denton et al. 2015, Sec. 4's CIFAR-10 model: ``levels`` None halves the image size down to 8 px
     (32 → 8, 16, 32; 28 → 14, 28; see nets/laplacian.py's ``pyramid_sizes``); ``hidden_g``/``hidden_d`` are the
     coarsest level's dense widths (1200/600 in the paper), ``width`` the finer convs' maps (128 in the paper
-    and its code; 32 by default for CPU runs), ``condition`` how D_k sees l_k ("concat" or the reference
+    and its code; 16 by default for CPU runs), ``condition`` how D_k sees l_k ("concat" or the reference
     code's "sum")."""
     channels, size = image_shape(sample_shape, "lapgan")
     sizes = pyramid_sizes(size, levels)
