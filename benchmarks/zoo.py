@@ -62,6 +62,8 @@ ZOO = {
     "infogan": dict(data="mnist", metric="infogan-purity"),
     # semi-supervised: 10 labels per class, as in the conditional benchmarks and the README
     "sgan": dict(data="mnist", metric="test-accuracy", config=dict(labels_per_class=10)),
+    # 8 → 16 → 32 px pyramid (28 px would give 14 → 28); per-level FIDs: benchmarks/bench_lapgan.py
+    "lapgan": dict(data="fashion-mnist", config=dict(image_size=32)),
 }
 BATCH_SIZE = 64
 FID_DIM = 2048                     # TF-Inception pool3 features

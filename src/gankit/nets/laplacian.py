@@ -18,7 +18,8 @@ l_k = u(I_{k+1}) with a noise plane as a 4th colour plane and returns the residu
 l_k + h (h real or generated) given l_k: ``condition="concat"`` stacks [l_k + h, l_k] (2C channels, a
 conditional D in the sense of Mirza & Osindero), ``"sum"`` gives D only l_k + h (the reference code's
 ``CAddTable``). Deviations: tanh on the coarse G's output (data in [−1, 1]); 'same' padding in D (any size
-≥ 8 works); D's dense head on the coarse level uses leaky ReLU (nets/image_mlp.py's D).
+≥ 8 works); the coarse D uses leaky ReLU (nets/image_mlp.py's D); D's dropout is an option (the recipe's
+default is 0, see recipes/lapgan.py).
 """
 from __future__ import annotations
 

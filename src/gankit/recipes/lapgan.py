@@ -148,14 +148,16 @@ class LaplacianGAN(GAN):
                 test_shape=(1, 16, 16), paper_shape=(3, 32, 32),
                 help="LAPGAN (Denton et al. 2015): Laplacian pyramid of GANs (8 → 16 → 32 px at 32), coarsest an "
                      "MLP GAN (z 100 uniform, G 1200, D 600), finer conv G_k(l_k, noise) → residual, D_k(l_k + h | l_k); "
-                     "levels trained jointly on the real pyramid, width 16 (paper 128), Adam 2e-4 β=(0.5,0.999)")
+                     "levels trained jointly on the real pyramid, width 16 (paper 128), no D dropout (paper 0.5), Adam 2e-4 β=(0.5,0.999)")
 def lapgan(sample_shape=(3, 32, 32), num_classes=0, levels=None, noise_dim=100, hidden_g=1200, hidden_d=600,
-           width=16, condition="concat", dropout=0.5, **recipe):
+           width=16, condition="concat", dropout=0.0, **recipe):
     """Denton et al. 2015, Sec. 4's CIFAR-10 model: ``levels`` None halves the image size down to 8 px
     (32 → 8, 16, 32; 28 → 14, 28; see nets/laplacian.py's ``pyramid_sizes``); ``hidden_g``/``hidden_d`` are the
     coarsest level's dense widths (1200/600 in the paper), ``width`` the finer convs' maps (128 in the paper
     and its code; 16 by default for CPU runs), ``condition`` how D_k sees l_k ("concat" or the reference
-    code's "sum")."""
+    code's "sum"), ``dropout`` the rate in every D (0.5 in the paper; 0 by default: measured on Fashion-MNIST,
+    the 8 px level alone, Adam 2e-4, 1500 steps of batch 64, D with dropout 0.5 collapsed G to nearly one image,
+    per-pixel std over 64 samples 0.21, against 0.37 without dropout and 0.45 for real images)."""
     channels, size = image_shape(sample_shape, "lapgan")
     sizes = pyramid_sizes(size, levels)
     generator = LaplacianGenerator(sizes, channels, noise_dim, hidden_g, width)
