@@ -14,6 +14,8 @@ size (as training loads it; Fashion-MNIST 28 → 32 px with PIL bilinear), then 
 (2×2 box average per halving, nets/laplacian.py) to 16 and 8 px. Its features are cached in
 $GANKIT_CACHE/metrics (keyed by data, level size, n and weights). At n = 500 the FID is biased upward
 against n = 10k values (fewer samples): compare levels and runs at the same n only.
+``--baseline`` also measures each finer level's low-pass alone, u(Ĩ_{k+1}) (the coarser output upsampled,
+no residual): what the level's G adds is the difference between the two FIDs.
 Prints one JSON line per level and one summary line.
 """
 from __future__ import annotations
@@ -31,7 +33,7 @@ from gankit.metrics.feature_cache import cache_path
 from gankit.metrics.features import make_extractor
 from gankit.metrics.sources import cached_features, tensor_features
 from gankit.metrics.suite import fid_result
-from gankit.nets.laplacian import gaussian_pyramid
+from gankit.nets.laplacian import gaussian_pyramid, upsample
 from gankit.pipelines.pyramid import sample_levels
 
 
@@ -65,6 +67,7 @@ def main():
     parser.add_argument("--num", type=int, default=500, help="images per level, generated and real (default 500)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--baseline", action="store_true", help="also the FID of each finer level's upsampled input")
     args = parser.parse_args()
     run = train_if_needed(args)
     started = time.perf_counter()
@@ -77,7 +80,8 @@ def main():
     reals = real_levels(config.data, image_size, args.num, len(fakes))
     extractor = make_extractor("inception", protocol="tf-inception", device=args.device)
     results = []
-    for fake, real in zip(fakes, reals):
+    lows = [None] + [upsample(coarser) for coarser in fakes[:-1]] if args.baseline else [None] * len(fakes)
+    for fake, real, low in zip(fakes, reals, lows):
         size = fake.shape[-1]
         origin = f"{config.data}@test {size}px"
         path = cache_path(f"{config.data}-from{image_size}-box-pyramid", "test", tuple(real.shape[1:]), real.shape[0],
@@ -88,6 +92,9 @@ def main():
         result = fid_result(fake_stats, real_stats, extractor.name)
         results.append({"level_px": size, "fid": round(result["fid"], 2), "n_fake": result["n_a"],
                         "n_real": result["n_b"], "protocol": result["protocol"]})
+        if low is not None:
+            low_stats = tensor_features(low, extractor, origin=f"u(level {size // 2}px)").stats(extractor.name)
+            results[-1]["fid_upsampled_coarser"] = round(fid_result(low_stats, real_stats, extractor.name)["fid"], 2)
         print(json.dumps(results[-1]), flush=True)
     print(json.dumps({"run": str(run), "step": gan.step, "data": config.data, "image_size": image_size,
                       "num": args.num, "seed": args.seed, "threads": torch.get_num_threads(),
