@@ -87,6 +87,8 @@ ZOO = {
     "sngan-projection": dict(data="mnist", metric="conditional-accuracy", config=RESNET_WIDTH),
     # label maps → images: mIoU of the maps recovered from its images (metrics/layout.py), 64 px as issue 18 asks
     "spade": dict(data="shapes-seg", metric="layout-consistency", config=dict(image_size=64)),
+    # 8 → 16 → 32 px pyramid (28 px would give 14 → 28); per-level FIDs: benchmarks/bench_lapgan.py
+    "lapgan": dict(data="fashion-mnist", config=dict(image_size=32)),
 }
 # metrics that score with the MNIST classifier: only measured when the run trains on mnist
 MNIST_METRICS = ("conditional-accuracy", "infogan-purity", "test-accuracy")

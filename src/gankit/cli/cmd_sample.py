@@ -17,6 +17,7 @@ from ..imaging import render_samples, save_png
 from ..pipelines import SamplingPipeline, run_context, traverse
 from ..pipelines.interpolation import interpolate
 from ..pipelines.style import DEFAULT_LAYERS, style_mixing_grid
+from ..pipelines.pyramid import level_grid, sample_levels
 from ..runtime import check_output_file
 from .sample_folder import check_folder_flags, is_folder, write_folder
 
@@ -57,6 +58,9 @@ def register(subparsers):
     parser.add_argument("--maps", metavar="DIR", default=None,
                         help="label-map models (spade): one image per label-map PNG in DIR (class ids, as paired-folder's "
                              "maps; other sizes resized), a grid of coloured map | generated pairs")
+    parser.add_argument("--levels", action="store_true",
+                        help="pyramid models (lapgan): each level's output side by side, a row per sample (--num, "
+                             "default 8), a column per level, upsampled to full size (nearest)")
     parser.set_defaults(func=run)
 
 
@@ -111,6 +115,8 @@ def check_grid_flags(args) -> None:
 
 def run(args):
     import gankit
+    if args.levels and args.num is None and args.traverse is None:
+        args.num = 8
     check_grid_flags(args)
     check_seed(args.seed, "--seed")
     to_folder = is_folder(args.out)
@@ -125,6 +131,8 @@ def run(args):
                       checkpoint=None if run_path.is_dir() else run_path, device=args.device)
     if args.maps is not None:
         return write_from_maps(gan, args, to_folder)
+    if args.levels:
+        return write_levels(gan, args)
     if args.class_id is not None:
         if not gan.conditional:
             raise GankitError(f"--class needs a class-conditional model; '{gan.build_args['name']}' is unconditional")
@@ -182,3 +190,16 @@ def write_from_maps(gan, args, to_folder: bool):
     save_png(maps_grid(gan, maps, images), args.out)
     print(f"wrote {len(files)} label maps and their images from {gan.build_args['name']} (step {gan.step}) to {args.out}")
 
+
+def write_levels(gan, args):
+    ignored = [flag for flag, unused in ((args.grid, args.grid is not None), ("--class", args.class_id is not None),
+                                         ("--truncation", args.truncation != 1.0), ("a folder --out", is_folder(args.out)))
+               if unused]
+    if ignored:
+        raise GankitError(f"{', '.join(ignored)} cannot be combined with --levels (one PNG grid of every level); drop it")
+    levels = sample_levels(gan, args.num, rng=torch.Generator().manual_seed(args.seed), ema=not args.raw,
+                           batch_size=max(args.batch_size, 1))
+    images, columns = level_grid(levels)
+    save_png(render_samples(images, columns=columns), args.out)
+    print(f"wrote {args.num} samples x {columns} levels ({', '.join(str(level.shape[-1]) for level in levels)} px) of "
+          f"{gan.build_args['name']} (step {gan.step}) to {args.out}")
