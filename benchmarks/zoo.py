@@ -256,7 +256,7 @@ def aggregate(records: list[dict]) -> list[dict]:
     return summaries
 
 
-def render_table(summaries: list[dict], command: str, machine: str) -> str:
+def render_table(summaries: list[dict], command: str, machine: str, results: str = "benchmarks/results/zoo.json") -> str:
     lines = ["Measured by", "", "```", command, "```", "", f"on {machine}.", "",
              "| model | dataset | steps | batch | wall time (s) | CPU time (s) | s / step | FID | FID protocol, n, vs | "
              "own metric | seeds |",
@@ -285,7 +285,7 @@ def render_table(summaries: list[dict], command: str, machine: str) -> str:
     if counts and min(counts) <= FID_DIM:
         lines[-1] += (f" With n ≤ {FID_DIM} the covariances are rank-deficient, so these FIDs are biased upward "
                       "and compare only with FIDs at the same n, not with papers' 10k–50k-sample values.")
-    lines[-1] += " Raw numbers: `benchmarks/results/zoo.json`."
+    lines[-1] += f" Raw numbers: `{results}`."
     return "\n".join(lines)
 
 
@@ -294,7 +294,7 @@ def render_curves(records: list[dict]) -> str:
     runs = [r for r in records if r.get("curve")]
     if not runs:
         return ""
-    lines = ["", "Learning curves (`--curve`): FID (same protocol) at each kept checkpoint, as "
+    lines = ["", "", "Learning curves (`--curve`): FID (same protocol) at each kept checkpoint, as "
              "step / CPU seconds → FID.", "", "| run | curve |", "|---|---|"]
     for r in runs:
         points = ", ".join(f"{p['step']} / {p['cpu_s']:.0f} s → {p['fid']:.1f}" for p in r["curve"])
@@ -404,12 +404,12 @@ def main(argv=None):
         records = run_models(args, out)
         machine = machine_line()
     summaries = aggregate(records)
-    table = render_table(summaries, command, machine) + render_curves(records)
+    results = RESULTS if args.table == "zoo" else RESULTS.with_name(f"{args.table}.json")
+    table = render_table(summaries, command, machine, str(results.relative_to(ROOT))) + render_curves(records)
     payload = {"command": command, "machine": machine, "num": args.num, "metric_num": args.metric_num,
                "runs": records, "summary": summaries}
     (out / "zoo.json").write_text(json.dumps(payload, indent=1))
     if not args.no_docs:
-        results = RESULTS if args.table == "zoo" else RESULTS.with_name(f"{args.table}.json")
         results.parent.mkdir(parents=True, exist_ok=True)
         results.write_text(json.dumps(payload, indent=1))
         DOCS.write_text(replace_marked(DOCS.read_text(), table, args.table))
