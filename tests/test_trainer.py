@@ -200,3 +200,23 @@ def test_loading_a_file_that_is_no_checkpoint_says_so(tmp_path):
     (tmp_path / "c.toml").write_text("steps = 3\n")
     with pytest.raises(GankitError, match=r"c.toml is not a checkpoint \(gankit writes RUN/checkpoints/step-\*.pt\)"):
         gankit.load(tmp_path / "c.toml")                # said "delete it to resume from an earlier one"
+
+
+def test_compile_with_a_double_backward_penalty_is_one_line(tmp_path, monkeypatch):
+    """torch.compile (aot_autograd) refuses the double backward of R1/WGAN-GP/path length with a RuntimeError deep in
+    torch (seen with stylegan2 --compile); the trainer says it in one line. The loss raises torch's message here,
+    so the test does not compile anything."""
+    from gankit.recipes.base import GAN
+
+    def refuse(self, batch, context):
+        raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
+    monkeypatch.setattr(GAN, "discriminator_loss", refuse)
+    data = tiny_data((1, 28, 28))
+    config = TrainConfig(model="dcgan", data="tiny", steps=1, batch_size=4, log_every=1, sample_every=0,
+                         checkpoint_every=1, compile=False, model_args=dict(width=4))
+    with pytest.raises(RuntimeError, match="double backward"):          # without --compile: torch's error as it is
+        Trainer(config, tmp_path / "a", progress=False, data=data).run()
+    trainer = Trainer(config, tmp_path / "b", progress=False, data=data)
+    object.__setattr__(trainer.config, "compile", True)                  # as if --compile (nothing compiled here)
+    with pytest.raises(GankitError, match="--compile cannot train phase D.*drop --compile"):
+        trainer.run()

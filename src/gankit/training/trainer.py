@@ -245,10 +245,17 @@ class Trainer:
         batch_size = self.dist.per_rank_batch(context.batch_size)
         for _ in range(phase.repeats):
             batch = self.precision.batch(to_device(self.batches.next(batch_size), self.device, context.resolution))
-            with self.precision.autocast():
-                loss, phase_logs = phase.loss(batch, context)
-            optimizer.zero_grad(set_to_none=True)
-            self.precision.backward(loss, optimizer)
+            try:
+                with self.precision.autocast():
+                    loss, phase_logs = phase.loss(batch, context)
+                optimizer.zero_grad(set_to_none=True)
+                self.precision.backward(loss, optimizer)
+            except RuntimeError as error:
+                if self.config.compile and "double backward" in str(error):     # torch.compile's own limit
+                    raise GankitError(f"--compile cannot train phase {phase.name}: its gradient penalty (R1, WGAN-GP, "
+                                      "path length, ...) differentiates twice, which torch.compile does not support "
+                                      f"(torch {torch.__version__}); drop --compile for this model") from None
+                raise
             # torchrun: mean gradients, and the mean loss, so that every rank sees a divergence at once
             loss = self.dist.average_gradients(phase.module, loss)
             self.watch.note(loss, self.step + 1, index)   # checked once per window: no host sync here
