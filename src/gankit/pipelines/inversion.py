@@ -36,7 +36,7 @@ import torch
 from .. import draws
 from ..config import check_seed, is_integer, is_number
 from ..errors import GankitError
-from ..recipes.base import GAN
+from ..recipes.base import GAN, model_name as base_model_name
 from .capable import models_with
 from .inversion_loss import InversionLoss, scores
 from .perceptual import PerceptualLoss, perceptual_loss
@@ -49,7 +49,7 @@ PSNR_SCALE = "psnr on uint8 [0, 255] (peak 255); mse on the generator's [-1, 1]"
 
 
 def model_name(gan: GAN) -> str:
-    return gan.build_args.get("name", type(gan).__name__)
+    return base_model_name(gan, type(gan).__name__)
 
 
 def resolve_space(gan: GAN, space: str) -> str:

@@ -27,7 +27,7 @@ from ..data.image_folder import find_images
 from ..data.stream import fit_segmap, open_segmap
 from ..errors import GankitError
 from ..imaging import image_grid
-from ..recipes.base import GAN
+from ..recipes.base import GAN, model_name
 from .sampling import SamplingPipeline
 
 PAIRS_PER_ROW = 4
@@ -37,7 +37,7 @@ SHOWN_FILES = 3
 def check_label_map_model(gan: GAN) -> None:
     if "label-map" not in gan.capabilities:
         raise GankitError(f"--maps needs a model that turns label maps into images (spade); "
-                          f"'{gan.build_args.get('name', type(gan).__name__)}' generates from noise")
+                          f"'{model_name(gan, type(gan).__name__)}' generates from noise")
 
 
 def read_label_maps(folder, gan: GAN) -> tuple[torch.Tensor, list[Path]]:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GankitError
-from ..recipes.base import GAN
+from ..recipes.base import GAN, model_name
 from .sampling import SamplingPipeline
 
 
@@ -20,7 +20,7 @@ def sample_levels(gan: GAN, num: int, *, rng: Optional[torch.Generator] = None, 
     as :class:`SamplingPipeline` draws them, so the last level equals `gankit sample`'s images for a seed."""
     if "pyramid" not in gan.capabilities:
         raise GankitError(f"--levels needs a model that generates through a pyramid (lapgan); "
-                          f"'{gan.build_args.get('name', 'this model')}' has no levels")
+                          f"'{model_name(gan)}' has no levels")
     if not (isinstance(num, int) and num >= 1) or not (isinstance(batch_size, int) and batch_size >= 1):
         raise GankitError(f"the number of samples and the batch size must be integers ≥ 1, got {num!r} and {batch_size!r}")
     latent = SamplingPipeline(gan, ema=ema).latents(num, rng)

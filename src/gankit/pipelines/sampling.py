@@ -9,7 +9,7 @@ import torch
 
 from ..config import is_integer, is_number
 from ..errors import GankitError
-from ..recipes.base import GAN
+from ..recipes.base import GAN, model_name
 from ..schedule import Schedule, StepContext
 from .latents import resample_beyond, truncate
 from .wspace import has_w_space, map_to_ws, render_ws
@@ -27,10 +27,6 @@ def run_context(gan: GAN, config, step: int) -> StepContext:
     """Where a run stood after ``step`` steps: the context of its last step (stage, resolution, fade-in α),
     so that a checkpoint of a staged recipe is sampled as it was being trained."""
     return run_schedule(gan, config).context(max(step - 1, 0))
-
-
-def model_name(gan: GAN) -> str:
-    return gan.build_args.get("name", "this model")
 
 
 def check_truncation(gan: GAN, truncation) -> None:
@@ -59,7 +55,7 @@ class SamplingPipeline:
         if labels is None:
             return None
         if not gan.conditional:
-            raise GankitError(f"labels were given, but '{gan.build_args.get('name', 'this model')}' is "
+            raise GankitError(f"labels were given, but '{model_name(gan)}' is "
                               "unconditional; sample without labels")
         labels = torch.as_tensor(labels)
         if labels.shape != (n,) or labels.is_floating_point() or labels.is_complex():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import GankitError
-from ..recipes.base import GAN
+from ..recipes.base import GAN, model_name
 from .sampling import SamplingPipeline
 
 
@@ -14,6 +14,6 @@ def traverse(gan: GAN, code: str, rows: int = 10, steps: int = 10, span: float =
     the recipe says which latents make the traversal (``GAN.traversal_latents``)."""
     if "latent-codes" not in gan.capabilities:
         raise GankitError(f"a traversal needs a model with latent codes (infogan); "
-                          f"'{gan.build_args.get('name', 'this model')}' has none")
+                          f"'{model_name(gan)}' has none")
     latent, columns = gan.traversal_latents(code, rows, steps, span, rng=rng)
     return SamplingPipeline(gan, ema=ema)(latent.shape[0], latent=latent), columns

@@ -17,7 +17,7 @@ from typing import Optional
 import torch
 
 from ..errors import GankitError
-from ..recipes.base import GAN
+from ..recipes.base import GAN, model_name
 from .latents import truncate
 
 W_SPACE = "w-space"
@@ -33,7 +33,7 @@ def require_w_space(gan: GAN, what: str) -> None:
     if not has_w_space(gan):
         from .capable import models_with       # builds the registered models' tiny configs: only on this error
         raise GankitError(f"{what} needs a style-based model with a W space ({', '.join(models_with(W_SPACE)) or 'none registered'}); "
-                          f"'{gan.build_args.get('name', 'this model')}' has none")
+                          f"'{model_name(gan)}' has none")
 
 
 def truncate_ws(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: Optional[int]) -> torch.Tensor:

@@ -70,6 +70,11 @@ def resolve_objective(objective: str | Objective) -> Objective:
     return objective if isinstance(objective, Objective) else OBJECTIVES.build(objective)
 
 
+def model_name(gan: "GAN", fallback: str = "this model") -> str:
+    """The registered name a GAN was created under (``gankit.create``), for messages; ``fallback`` without one."""
+    return gan.build_args.get("name", fallback)
+
+
 class GAN(nn.Module):
     """Generator + discriminator + objective, with an EMA copy of the generator for sampling."""
     # trains when only some real samples carry labels (−1 = unlabelled, ``--labels-per-class``)

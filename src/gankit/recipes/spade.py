@@ -31,7 +31,7 @@ from ..errors import GankitError
 from ..objectives.compat import objectives_for
 from ..nets.spade import MultiscaleDiscriminator, SPADEGenerator, one_hot_maps
 from ..registry import OBJECTIVES, register_model
-from .base import GAN
+from .base import GAN, model_name
 from .builders import image_shape
 
 MAP_BANK = 256                    # training label maps kept for sampling without given maps
@@ -95,7 +95,7 @@ class LabelMapGAN(GAN):
     def sample_latent(self, n: int, rng=None) -> torch.Tensor:
         count = int(self.map_bank_count)
         if count == 0:
-            raise GankitError(f"cannot sample '{self.build_args.get('name', 'this model')}' without label maps: {NO_MAPS}")
+            raise GankitError(f"cannot sample '{model_name(self)}' without label maps: {NO_MAPS}")
         return self.map_latent(self.map_bank[draws.randint(count, (n,), rng, self.device())], rng)
 
     def split_latent(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
