@@ -24,7 +24,8 @@ gankit.fid), so the script keeps working when internals change.
 Equal budgets (``--budget-minutes B``): instead of a fixed ``--steps``, each model trains for the number of
 steps that B minutes of **CPU time of the training process** buy it: a probe trains the model for
 ``PROBE_SHORT`` and ``PROBE_LONG`` steps and takes the difference of the two runs' CPU times (so building the
-model and loading the data cancel out) as its cost per step; steps = ⌊60·B / cost⌋. CPU time, not wall time,
+model and loading the data cancel out) as its cost per step; steps = ⌊60·B / cost⌋. A recipe that grows
+(pggan: 4 px → 32 px) is probed in its last stage, and gets the steps before it plus what the rest of B buys there. CPU time, not wall time,
 so that runs sharing a busy machine still get equal budgets; with ``OMP_NUM_THREADS=1`` one CPU-minute is one
 minute of one core. The table gives each row's steps, its measured CPU time and wall time.
 
@@ -97,7 +98,7 @@ FID_DIM = 2048                     # TF-Inception pool3 features
 
 
 # a variant's options: MODEL[reg=SPEC] or MODEL[latent-opt=SPEC] (ablations: `--models sngan sngan[reg=r1]`)
-VARIANT_KEYS = {"reg": "regularizers", "latent-opt": "latent_opt", "objective": "objective"}
+VARIANT_KEYS = {"reg": "regularizers", "latent-opt": "latent_opt", "objective": "objective", "width": "model_args"}
 
 
 def split_variant(spec: str) -> tuple[str, dict]:
@@ -109,6 +110,10 @@ def split_variant(spec: str) -> tuple[str, dict]:
     if key not in VARIANT_KEYS or not value:
         raise SystemExit(f"variant {spec!r}: write MODEL[KEY=VALUE] with KEY one of {', '.join(VARIANT_KEYS)}")
     field = VARIANT_KEYS[key]
+    if field == "model_args":                                   # MODEL[width=8]: another (stated) net width
+        if not value.isdigit():
+            raise SystemExit(f"variant {spec!r}: width must be a whole number")
+        return model, {field: {"width": int(value)}}
     return model, {field: (value,) if field == "regularizers" else value}
 
 
@@ -118,7 +123,10 @@ def model_settings(model: str, data: str | None = None, image_size: int | None =
     dropped unless it is mnist); ``image_size`` trains at that size."""
     model, variant = split_variant(model)
     settings = dict(ZOO.get(model, {}))
-    settings["config"] = {**settings.get("config", {}), **variant}
+    base = settings.get("config", {})
+    if "model_args" in variant:                                 # a width variant keeps the entry's other args
+        variant = {**variant, "model_args": {**base.get("model_args", {}), **variant["model_args"]}}
+    settings["config"] = {**base, **variant}
     settings["model"] = model
     if data is not None:
         settings["data"] = data
@@ -153,25 +161,36 @@ def folder_name(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-=." else "_" for c in spec.rstrip("]"))
 
 
-def probe_cost(model: str, out: Path, settings: dict) -> float:
-    """CPU seconds per training step of ``model`` (see the module docstring): two short runs' difference,
-    after a one-step run that pays the process's one-time costs (first data load, allocator, kernels)."""
-    cpu = []
-    for steps in (1, PROBE_SHORT, PROBE_LONG):
+def probe_cost(model: str, out: Path, settings: dict) -> tuple[float, int, float]:
+    """``(cost, start, before)``: CPU seconds per training step of ``model`` in its **last stage** (see the module
+    docstring: two short runs' difference, after a one-step run that pays the process's one-time costs and
+    reads the model's stages), the step at which that stage starts (0 unless the recipe grows, e.g. pggan's
+    4 px → 32 px), and the CPU seconds of the steps before it. A probe of pggan's first steps would price its
+    4 px stage, 3× cheaper than its 32 px steps, and overshoot the budget (measured: stopped by hand)."""
+    def probe(steps: int):
         run = out / f"{folder_name(model)}-probe"
         shutil.rmtree(run, ignore_errors=True)
         config = gankit.TrainConfig(model=settings["model"], data=settings["data"], steps=steps, batch_size=BATCH_SIZE, seed=0,
                                     sample_every=0, checkpoint_every=0, log_every=0, **settings["config"])
         started = time.process_time()
-        gankit.train(config, run, progress=False)
-        cpu.append(time.process_time() - started)
+        trainer = gankit.train(config, run, progress=False)
+        spent = time.process_time() - started
         shutil.rmtree(run, ignore_errors=True)
-    return max(cpu[2] - cpu[1], 1e-6) / (PROBE_LONG - PROBE_SHORT)
+        return spent, trainer.gan.stages()[-1].start
+    first, start = probe(1)
+    short, _ = probe(start + PROBE_SHORT)
+    long, _ = probe(start + PROBE_LONG)
+    cost = max(long - short, 1e-6) / (PROBE_LONG - PROBE_SHORT)
+    before = max(short - first - PROBE_SHORT * cost, 0.0) if start else 0.0
+    return cost, start, before
 
 
-def budget_steps(budget_minutes: float, cost: float) -> int:
-    """Steps that ``budget_minutes`` of CPU time buy at ``cost`` CPU seconds per step (at least 1)."""
-    return max(1, int(budget_minutes * 60 // cost))
+def budget_steps(budget_minutes: float, cost: float, start: int = 0, before: float = 0.0) -> int:
+    """Steps that ``budget_minutes`` of CPU time buy (at least 1): the ``start`` steps of the earlier stages,
+    which cost ``before`` CPU seconds together, then the last stage's steps at ``cost`` CPU seconds each."""
+    if not start:
+        return max(1, int(budget_minutes * 60 // cost))
+    return start + max(1, int((budget_minutes * 60 - before) // cost))
 
 
 def curve_points(record: dict, num: int) -> list[dict]:
@@ -362,10 +381,11 @@ def run_models(args, out: Path) -> list[dict]:
         settings = model_settings(model, args.data, args.image_size)
         steps, cost = args.steps, None
         if args.budget_minutes is not None:
-            cost = probe_cost(model, out, settings)
-            steps = budget_steps(args.budget_minutes, cost)
-            print(f"{model}: {cost:.3f} CPU s/step → {steps} steps in {args.budget_minutes} CPU min", file=sys.stderr,
-                  flush=True)
+            cost, start, before = probe_cost(model, out, settings)
+            steps = budget_steps(args.budget_minutes, cost, start, before)
+            staged = f" in its last stage (from step {start}; the {start} steps before: {before:.0f} CPU s)" if start else ""
+            print(f"{model}: {cost:.3f} CPU s/step{staged} → {steps} steps in {args.budget_minutes} CPU min",
+                  file=sys.stderr, flush=True)
         for seed in range(args.seeds):
             record = train_one(model, seed, steps, out, settings, args.curve)
             record["metric_name"] = settings["metric"]

@@ -83,11 +83,17 @@ def test_table_names_exist(zoo):
 
 def test_budget_steps_and_settings(zoo):
     assert zoo.budget_steps(30, 2.0) == 900 and zoo.budget_steps(0.01, 5.0) == 1     # at least one step
+    # a growing recipe: 250 earlier-stage steps cost 60 CPU s, the rest of 30 min buys last-stage steps at 0.3 s
+    assert zoo.budget_steps(30, 0.3, start=250, before=60.0) == 250 + 5800
+    assert zoo.budget_steps(1, 0.3, start=250, before=90.0) == 251               # budget spent before: one more
     biggan = zoo.model_settings("biggan", image_size=32)
     assert biggan["data"] == "fashion-mnist" and biggan["metric"] is None    # the MNIST classifier needs mnist
     assert biggan["config"]["image_size"] == 32 and biggan["config"]["model_args"] == {"width": 16}
     assert zoo.model_settings("biggan", data="mnist")["metric"] == "conditional-accuracy"
     assert "image_size" not in zoo.ZOO["biggan"]["config"]                  # settings are copies
+    narrow = zoo.model_settings("biggan[width=8]", data="mnist")
+    assert narrow["model"] == "biggan" and narrow["config"]["model_args"] == {"width": 8}
+    assert zoo.ZOO["biggan"]["config"]["model_args"] == {"width": 16}
 
 
 def test_named_table_markers(zoo):
@@ -111,7 +117,9 @@ def test_variants(zoo):
         ("sngan", {"regularizers": ("r1:gamma=1,lazy_interval=16",)})
     assert zoo.split_variant("sngan[latent-opt=logan]") == ("sngan", {"latent_opt": "logan"})
     with pytest.raises(SystemExit, match="KEY one of reg"):
-        zoo.split_variant("sngan[width=3]")
+        zoo.split_variant("sngan[depth=3]")
+    with pytest.raises(SystemExit, match="whole number"):
+        zoo.split_variant("sngan[width=x]")
     settings = zoo.model_settings("sngan[reg=cr]", image_size=32)
     assert settings["model"] == "sngan" and settings["config"]["regularizers"] == ("cr",)
     assert settings["config"]["model_args"] == {"width": 16}
