@@ -4,7 +4,8 @@
 
 Each run's grid is its ``samples/step-*.png`` with the highest step (what the trainer wrote at its last step), or
 the PNG given directly; the label under it is the run folder's name unless ``--labels`` gives one per input.
-Grids are scaled (nearest neighbour, whole factors) to the tallest one's height so that pixels stay visible.
+Grids are scaled (nearest neighbour, whole factors) to the tallest one's height so that pixels stay visible,
+and all by ``--scale K``.
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ def last_grid(source: Path) -> Path:
     return grids[-1]
 
 
-def montage(paths: list[Path], labels: list[str]) -> Image.Image:
+def montage(paths: list[Path], labels: list[str], scale: int = 1) -> Image.Image:
     images = [Image.open(path).convert("RGB") for path in paths]
+    images = [image.resize((image.width * scale, image.height * scale), Image.NEAREST) for image in images]
     height = max(image.height for image in images)
     scaled = []
     for image in images:
@@ -49,13 +51,16 @@ def main(argv=None):
     parser.add_argument("sources", nargs="+", type=Path, help="run folders (their last grid) or PNG files")
     parser.add_argument("--labels", nargs="+", default=None, help="one label per source (default: folder names)")
     parser.add_argument("--out", type=Path, required=True, help="the PNG to write")
+    parser.add_argument("--scale", type=int, default=1, help="enlarge every grid by this whole factor (nearest)")
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.sources):
         parser.error(f"--labels gives {len(args.labels)} labels for {len(args.sources)} sources; give one per source")
     paths = [last_grid(source) for source in args.sources]
     labels = args.labels or [source.stem if source.suffix else source.name for source in args.sources]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    montage(paths, labels).save(args.out)
+    if args.scale < 1:
+        parser.error(f"--scale must be a whole number >= 1, got {args.scale}")
+    montage(paths, labels, args.scale).save(args.out)
     print(f"wrote {args.out} from {', '.join(str(p) for p in paths)}", file=sys.stderr)
 
 
