@@ -62,11 +62,12 @@ def test_a_stopped_run_saves_its_step_and_resumes_to_the_uninterrupted_weights(t
 
 
 def test_a_second_signal_while_stopping_is_only_reported(capsys):
+    previous = signal.getsignal(signal.SIGINT)      # default_int_handler, or SIG_IGN in a background job (nohup ... &)
     with StopSignals() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         os.kill(os.getpid(), signal.SIGINT)         # e.g. during the save: no KeyboardInterrupt
     assert stop.signum == signal.SIGINT
     err = capsys.readouterr().err
     assert "SIGINT received" in err and "SIGINT ignored: already stopping" in err
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler      # the previous handler is back
+    assert signal.getsignal(signal.SIGINT) is previous                        # the previous handler is back
     assert TrainingInterrupted(signal.SIGTERM).exit_code == 143
