@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from ..data.download import cache_dir
 from ..errors import GankitError
@@ -69,10 +70,16 @@ class MnistClassifier(nn.Module):
 
     @staticmethod
     def normalize(images: torch.Tensor) -> torch.Tensor:
-        """[-1, 1] images -> [0, 1] -> the (x - 0.1307) / 0.3081 the weights were trained with."""
-        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-            raise GankitError(f"the MNIST classifier needs (N, 1, 28, 28) images; got {tuple(images.shape)} "
-                              "(use it on MNIST-like 28x28 grayscale data)")
+        """[-1, 1] images -> [0, 1] -> the (x - 0.1307) / 0.3081 the weights were trained with. Square
+        grayscale images of another size (a model trained with ``--image-size 32``, whose data was MNIST
+        grown 28 → 32) are first brought to 28×28 by area averaging (bilinear when smaller)."""
+        if images.dim() != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
+            raise GankitError(f"the MNIST classifier needs square grayscale (N, 1, H, H) images, 28x28 or resized "
+                              f"to it; got {tuple(images.shape)} (use it on MNIST-like grayscale data)")
+        if images.shape[-1] != 28:
+            mode = "area" if images.shape[-1] > 28 else "bilinear"
+            images = F.interpolate(images.float(), size=(28, 28), mode=mode,
+                                   **({} if mode == "area" else {"align_corners": False}))
         unit = (images.float() + 1.0) / 2.0
         return (unit - MNIST_MEAN) / MNIST_STD
 
