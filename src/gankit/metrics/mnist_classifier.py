@@ -26,8 +26,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
+from ..data.batches import resize_images
 from ..data.download import cache_dir
 from ..errors import GankitError
 
@@ -76,10 +76,7 @@ class MnistClassifier(nn.Module):
         if images.dim() != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
             raise GankitError(f"the MNIST classifier needs square grayscale (N, 1, H, H) images, 28x28 or resized "
                               f"to it; got {tuple(images.shape)} (use it on MNIST-like grayscale data)")
-        if images.shape[-1] != 28:
-            mode = "area" if images.shape[-1] > 28 else "bilinear"
-            images = F.interpolate(images.float(), size=(28, 28), mode=mode,
-                                   **({} if mode == "area" else {"align_corners": False}))
+        images = resize_images(images.float(), 28)        # the data layer's rule: area to shrink
         unit = (images.float() + 1.0) / 2.0
         return (unit - MNIST_MEAN) / MNIST_STD
 
