@@ -191,8 +191,6 @@ def probe_cost(model: str, out: Path, settings: dict) -> tuple[float, int, float
 def budget_steps(budget_minutes: float, cost: float, start: int = 0, before: float = 0.0) -> int:
     """Steps that ``budget_minutes`` of CPU time buy (at least 1): the ``start`` steps of the earlier stages,
     which cost ``before`` CPU seconds together, then the last stage's steps at ``cost`` CPU seconds each."""
-    if not start:
-        return max(1, int(budget_minutes * 60 // cost))
     return start + max(1, int((budget_minutes * 60 - before) // cost))
 
 

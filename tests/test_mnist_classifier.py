@@ -129,3 +129,20 @@ def test_corrupt_or_foreign_weights_name_the_file(tmp_path):
     torch.save({"weight": torch.zeros(3)}, foreign)
     with pytest.raises(GankitError, match="foreign.pth.*not the conv32"):
         mc.load_mnist_classifier(foreign)
+
+
+# Square grayscale images of another size are brought to 28x28 (a model trained with --image-size 32 on MNIST
+# is scored by `gankit eval --metric conditional-accuracy`).
+def test_32px_images_are_area_averaged_to_28px_before_normalizing():
+    images = torch.rand(3, 1, 32, 32) * 2 - 1
+    expected = mc.MnistClassifier.normalize(torch.nn.functional.interpolate(images, size=(28, 28), mode="area"))
+    assert torch.equal(mc.MnistClassifier.normalize(images), expected)
+    assert mc.MnistClassifier().eval()(images).shape == (3, 10)
+
+
+def test_28px_images_are_unchanged_and_colour_or_non_square_is_refused():
+    images = torch.zeros(2, 1, 28, 28)
+    assert torch.allclose(mc.MnistClassifier.normalize(images), torch.full_like(images, (0.5 - 0.1307) / 0.3081))
+    for shape in ((2, 3, 28, 28), (2, 1, 28, 32), (1, 28, 28)):
+        with pytest.raises(GankitError, match="square grayscale"):
+            mc.MnistClassifier.normalize(torch.zeros(shape))

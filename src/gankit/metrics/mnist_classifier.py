@@ -77,7 +77,7 @@ class MnistClassifier(nn.Module):
             raise GankitError(f"the MNIST classifier needs square grayscale (N, 1, H, H) images, 28x28 or resized "
                               f"to it; got {tuple(images.shape)} (use it on MNIST-like grayscale data)")
         images = resize_images(images.float(), 28)        # the data layer's rule: area to shrink
-        unit = (images.float() + 1.0) / 2.0
+        unit = (images + 1.0) / 2.0
         return (unit - MNIST_MEAN) / MNIST_STD
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
