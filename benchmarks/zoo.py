@@ -100,24 +100,30 @@ BATCH_SIZE = 64
 FID_DIM = 2048                     # TF-Inception pool3 features
 
 
-# a variant's options: MODEL[reg=SPEC] or MODEL[latent-opt=SPEC] (ablations: `--models sngan sngan[reg=r1]`)
+# a variant's options: MODEL[reg=SPEC] or MODEL[latent-opt=SPEC] (ablations: `--models sngan sngan[reg=r1]`),
+# several in a row: MODEL[reg=r1][width=8]
 VARIANT_KEYS = {"reg": "regularizers", "latent-opt": "latent_opt", "objective": "objective", "width": "model_args"}
 
 
 def split_variant(spec: str) -> tuple[str, dict]:
-    """``"sngan[reg=r1:gamma=1]"`` → ``("sngan", {"regularizers": ("r1:gamma=1",)})``; a bare name → no options."""
+    """``"sngan[reg=r1:gamma=1]"`` → ``("sngan", {"regularizers": ("r1:gamma=1",)})``; a bare name → no options;
+    ``"sngan[reg=r1][width=8]"`` → both options."""
     if not spec.endswith("]") or "[" not in spec:
         return spec, {}
-    model, option = spec[:-1].split("[", 1)
-    key, _, value = option.partition("=")
-    if key not in VARIANT_KEYS or not value:
-        raise SystemExit(f"variant {spec!r}: write MODEL[KEY=VALUE] with KEY one of {', '.join(VARIANT_KEYS)}")
-    field = VARIANT_KEYS[key]
-    if field == "model_args":                                   # MODEL[width=8]: another (stated) net width
-        if not value.isdigit():
+    model, options = spec[:-1].split("[", 1)
+    variant: dict = {}
+    for option in options.split("]["):
+        key, _, value = option.partition("=")
+        if key not in VARIANT_KEYS or not value:
+            raise SystemExit(f"variant {spec!r}: write MODEL[KEY=VALUE] with KEY one of {', '.join(VARIANT_KEYS)}")
+        field = VARIANT_KEYS[key]
+        if field in variant:
+            raise SystemExit(f"variant {spec!r}: {key} is given twice; give each KEY once")
+        if field == "model_args" and not value.isdigit():      # MODEL[width=8]: another (stated) net width
             raise SystemExit(f"variant {spec!r}: width must be a whole number")
-        return model, {field: {"width": int(value)}}
-    return model, {field: (value,) if field == "regularizers" else value}
+        variant[field] = {"width": int(value)} if field == "model_args" else (
+            (value,) if field == "regularizers" else value)
+    return model, variant
 
 
 def model_settings(model: str, data: str | None = None, image_size: int | None = None) -> dict:

@@ -120,6 +120,13 @@ def test_variants(zoo):
         zoo.split_variant("sngan[depth=3]")
     with pytest.raises(SystemExit, match="whole number"):
         zoo.split_variant("sngan[width=x]")
+    assert zoo.split_variant("sngan[reg=rotation][width=8]") == \
+        ("sngan", {"regularizers": ("rotation",), "model_args": {"width": 8}})
+    with pytest.raises(SystemExit, match="given twice"):
+        zoo.split_variant("sngan[reg=r1][reg=cr]")
+    chained = zoo.model_settings("sngan[reg=ortho][width=8]", image_size=32)
+    assert chained["config"]["regularizers"] == ("ortho",) and chained["config"]["model_args"] == {"width": 8}
+    assert zoo.folder_name("sngan[reg=ortho][width=8]") == "sngan_reg=ortho__width=8"
     settings = zoo.model_settings("sngan[reg=cr]", image_size=32)
     assert settings["model"] == "sngan" and settings["config"]["regularizers"] == ("cr",)
     assert settings["config"]["model_args"] == {"width": 16}
