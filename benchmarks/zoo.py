@@ -355,7 +355,9 @@ def machine_line() -> str:
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["gan", "dcgan", "cdcgan", "acgan", "infogan", "sgan"])
-    parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per model")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds S..S+N-1 per model (S: --first-seed)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="the first seed (several processes side by side: one seed range each)")
     parser.add_argument("--steps", type=int, default=300, help="steps per run (unless --budget-minutes)")
     parser.add_argument("--budget-minutes", type=float, default=None,
                         help="train each model for the steps this many CPU minutes buy it (module docstring)")
@@ -372,8 +374,8 @@ def parse_args(argv):
     parser.add_argument("--no-docs", action="store_true",
                         help="do not touch docs/benchmarks.md or benchmarks/results/ (OUT/zoo.json only)")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.steps < 1 or args.num < 2 or args.metric_num < 1 or args.curve < 0:
-        parser.error("--seeds, --steps and --metric-num must be >= 1, --num >= 2, --curve >= 0")
+    if min(args.seeds, args.steps, args.metric_num) < 1 or args.num < 2 or min(args.first_seed, args.curve) < 0:
+        parser.error("--seeds, --steps and --metric-num must be >= 1, --num >= 2, --first-seed and --curve >= 0")
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         parser.error("--budget-minutes must be > 0")
     unknown = [m for m in args.models if split_variant(m)[0] not in gankit.list_models()]
@@ -393,7 +395,7 @@ def run_models(args, out: Path) -> list[dict]:
             staged = f" in its last stage (from step {start}; the {start} steps before: {before:.0f} CPU s)" if start else ""
             print(f"{model}: {cost:.3f} CPU s/step{staged} → {steps} steps in {args.budget_minutes} CPU min",
                   file=sys.stderr, flush=True)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             record = train_one(model, seed, steps, out, settings, args.curve)
             record["metric_name"] = settings["metric"]
             record["budget_minutes"], record["probe_cpu_s_per_step"] = args.budget_minutes, cost
