@@ -111,3 +111,26 @@ def test_self_attention_starts_as_the_identity_and_works_at_32_px():
     assert sample(gan, 2).shape == (2, 1, 32, 32)
     with pytest.raises(GankitError, match="self-attention at 5 px"):
         gankit.create("sagan", width=2, sample_shape=(1, 32, 32), attention=5)
+
+
+@pytest.mark.parametrize("model", ["sngan", "sagan"])
+def test_rotation_regularizer_on_the_resnet_discriminators(model):
+    """--reg rotation (SS-GAN, the issue's ablation on sngan) needs a rotation head; the ResNet D grows one on
+    its pooled features when the regularizer is asked for, and only then (checkpoints of plain runs keep
+    their keys). The head's gradients reach the shared body."""
+    plain = gankit.create(model, width=4, sample_shape=(1, 16, 16))
+    assert not any("rotation" in key for key in plain.discriminator.state_dict())
+    gan = gankit.create(model, width=4, sample_shape=(1, 16, 16), regularizers=("rotation",))
+    images = torch.rand(6, 1, 16, 16) * 2 - 1
+    logits = gan.discriminator.rotation_logits(images)
+    assert logits.shape == (6, 4)
+    logs: dict = {}
+    term = gan.regularization("discriminator", images, images, torch.Generator().manual_seed(0), logs)
+    term.backward()
+    assert torch.isfinite(term) and logs["reg_rotation"] > 0
+    first_conv = next(p for name, p in gan.discriminator.named_parameters() if name.startswith("body.0"))
+    assert first_conv.grad is not None and first_conv.grad.abs().sum() > 0
+    with pytest.raises(GankitError, match="rotation head"):
+        gankit.create("sngan-projection", width=4, sample_shape=(1, 16, 16), num_classes=10,
+                      regularizers=("rotation",)).regularization(
+            "discriminator", images, images, torch.Generator().manual_seed(0), {})

@@ -12,6 +12,7 @@ from torch import nn
 
 from ..errors import GankitError
 from .blocks import dcgan_init, maybe_spectral_norm
+from .heads import RotationHead
 
 
 def resolution_plan(image_size: int) -> tuple[int, int]:
@@ -71,15 +72,10 @@ class DCGANDiscriminator(nn.Module):
         return self.head(self.body(x)).flatten()
 
 
-class RotationDCGANDiscriminator(DCGANDiscriminator):
+class RotationDCGANDiscriminator(RotationHead, DCGANDiscriminator):
     """A DCGAN discriminator with SS-GAN's rotation head, for the 'rotation' regularizer."""
 
     def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64,
                  spectral_norm: bool = False, batch_norm: bool = True):
         super().__init__(image_size, channels, width, spectral_norm, batch_norm)
-        self.rotation_classifier = maybe_spectral_norm(nn.Linear(self.feature_dim, 4), spectral_norm)
-        dcgan_init(self.rotation_classifier)
-
-    def rotation_logits(self, x):
-        """(N, 4) logits of the rotation (0°, 90°, 180°, 270°) of each image: SS-GAN's Q_D(R | x)."""
-        return self.rotation_classifier(self.body(x).flatten(1))
+        dcgan_init(self.add_rotation_head(spectral_norm))

@@ -12,6 +12,8 @@ work with any logits objective.
 - :func:`conv_head`: a linear read-out of a base×base feature map (DCGAN's own head shape).
 - :func:`with_gaussian_noise`: Salimans et al. 2016's D regulariser for semi-supervised learning (their
   MNIST D adds Gaussian noise, σ 0.3 on the input and 0.5 after each hidden layer, in training only).
+- :class:`RotationHead`: SS-GAN's rotation classifier on D's shared features (any D with ``features``
+  and ``feature_dim``: the DCGAN and ResNet discriminators).
 - :func:`q_head`: InfoGAN's Q network on D's features: FC 128, BN, LeakyReLU(0.1), FC (Chen et al.
   2016, arXiv:1606.03657, Appendix C.1).
 """
@@ -34,6 +36,20 @@ def q_head(feature_dim: int, outputs: int, hidden: int = 128) -> nn.Module:
                          nn.LeakyReLU(0.1), nn.Linear(hidden, outputs))
     dcgan_init(head)
     return head
+
+
+class RotationHead:
+    """Mixin: SS-GAN's rotation classifier Q_D(R | x) (Chen et al. 2019, arXiv:1811.11212, Sec. 3), a linear
+    layer from the discriminator's shared features to 4 logits (0°, 90°, 180°, 270°), which the 'rotation'
+    regularizer trains. For discriminators with ``features(x)`` and ``feature_dim``."""
+
+    def add_rotation_head(self, spectral_norm: bool) -> nn.Module:
+        self.rotation_classifier = maybe_spectral_norm(nn.Linear(self.feature_dim, 4), spectral_norm)
+        return self.rotation_classifier
+
+    def rotation_logits(self, x):
+        """(N, 4) logits of the rotation of each image."""
+        return self.rotation_classifier(self.features(x).flatten(1))
 
 
 class GaussianNoise(nn.Module):

@@ -13,6 +13,7 @@
   hierarchical latents — feeds every block's BN; the first chunk feeds the linear layer).
 - :class:`ResNetDiscriminator`: optimized block, down/plain blocks, ReLU, global sum pool, linear; its
   ``body``/``head``/``feature_dim`` fit :class:`~gankit.nets.conditional.ProjectionDiscriminator`.
+  :class:`RotationResNetDiscriminator` adds SS-GAN's rotation head (the 'rotation' regularizer).
 Spectral norm (``maybe_spectral_norm``) can wrap every conv and linear of either net.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..errors import GankitError
 from .attention import SelfAttention
 from .blocks import maybe_spectral_norm
 from .conditional import ConditionalBatchNorm2d, VectorConditionalBatchNorm2d
+from .heads import RotationHead
 
 CONDITIONINGS = ("none", "class", "shared")
 
@@ -194,3 +196,12 @@ class ResNetDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.head(self.body(x)).flatten()
+
+
+class RotationResNetDiscriminator(RotationHead, ResNetDiscriminator):
+    """A ResNet discriminator with SS-GAN's rotation head on its pooled features (Chen et al. 2019 put it on
+    the SNGAN ResNet D), for the 'rotation' regularizer."""
+
+    def __init__(self, *args, spectral_norm: bool = True, init: str = "xavier", **kwargs):
+        super().__init__(*args, spectral_norm=spectral_norm, init=init, **kwargs)
+        resnet_init(self.add_rotation_head(spectral_norm), init)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from ..nets.conditional import ProjectionDiscriminator
 from ..nets.dcgan import resolution_plan
-from ..nets.resnet import ResNetDiscriminator, ResNetGenerator
+from ..nets.resnet import ResNetDiscriminator, ResNetGenerator, RotationResNetDiscriminator
 from ..registry import register_model
 from .base import GAN
-from .builders import ConditionalGAN, image_shape, require_classes
+from .builders import ConditionalGAN, image_shape, require_classes, requests_regularizer
 
 CIFAR_SHAPE = (3, 32, 32)
 SNGAN_HPARAMS = dict(lr_g=2e-4, lr_d=2e-4, betas=(0.0, 0.9), n_critic=5, lr_decay="linear")
@@ -39,8 +39,9 @@ def discriminator_plan(steps: int, width: int, multiplier: int) -> tuple[list[in
 
 def resnet_pair(sample_shape, model: str, width: int, latent_dim: int, *, d_multiplier: int = 2,
                 attention: int | None = None, spectral_norm_g: bool = False, conditioning: str = "none",
-                num_classes: int = 0, shared_dim: int = 128, init: str = "xavier"):
-    """(G, D) for ``sample_shape``; D is a projection discriminator when ``conditioning`` is not 'none'."""
+                num_classes: int = 0, shared_dim: int = 128, init: str = "xavier", rotation_head: bool = False):
+    """(G, D) for ``sample_shape``; D is a projection discriminator when ``conditioning`` is not 'none', and
+    has SS-GAN's rotation head when ``rotation_head`` (unconditional D only)."""
     channels, size = image_shape(sample_shape, model)
     base, steps = resolution_plan(size)
     attention_at = size // 2 if attention is None else attention
@@ -48,8 +49,8 @@ def resnet_pair(sample_shape, model: str, width: int, latent_dim: int, *, d_mult
                                 num_classes=num_classes, shared_dim=shared_dim, spectral_norm=spectral_norm_g,
                                 attention_at=attention_at, init=init)
     d_channels, downsample = discriminator_plan(steps, width, d_multiplier)
-    discriminator = ResNetDiscriminator(size, d_channels, downsample, channels, spectral_norm=True,
-                                        attention_at=attention_at, init=init)
+    net = RotationResNetDiscriminator if rotation_head and conditioning == "none" else ResNetDiscriminator
+    discriminator = net(size, d_channels, downsample, channels, spectral_norm=True, attention_at=attention_at, init=init)
     if conditioning != "none":
         discriminator = ProjectionDiscriminator(discriminator.body, discriminator.head, discriminator.feature_dim,
                                                 num_classes)
@@ -62,7 +63,8 @@ def resnet_pair(sample_shape, model: str, width: int, latent_dim: int, *, d_mult
 def sngan(sample_shape=CIFAR_SHAPE, num_classes=0, latent_dim=128, width=64, **recipe):
     """Miyato et al. 2018 (arXiv:1802.05957), App. B: the CIFAR-10 ResNet (and 64 px); hinge loss (their
     Sec. 4), Adam lr 2e-4, β = (0, 0.9), five D steps per G step, lr decayed linearly to 0."""
-    generator, discriminator = resnet_pair(sample_shape, "sngan", width, latent_dim, attention=0)
+    generator, discriminator = resnet_pair(sample_shape, "sngan", width, latent_dim, attention=0,
+                                           rotation_head=requests_regularizer(recipe, "rotation"))
     return GAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
                defaults=SNGAN_HPARAMS, default_objective="hinge", **recipe)
 
@@ -88,7 +90,7 @@ def sagan(sample_shape=CIFAR_SHAPE, num_classes=0, latent_dim=128, width=64, att
     (Sec. 3) in both nets, hinge loss, TTUR with lr_G 1e-4 and lr_D 4e-4, Adam β = (0, 0.9) (Sec. 5), on
     SNGAN's ResNet; ``attention`` (px) defaults to half the image size (16 at 32 px, 32 at 64 px)."""
     generator, discriminator = resnet_pair(sample_shape, "sagan", width, latent_dim, attention=attention,
-                                           spectral_norm_g=True)
+                                           spectral_norm_g=True, rotation_head=requests_regularizer(recipe, "rotation"))
     return GAN(generator, discriminator, latent_dim=latent_dim, sample_shape=sample_shape,
                defaults=dict(lr_g=1e-4, lr_d=4e-4, betas=(0.0, 0.9), n_critic=1), default_objective="hinge", **recipe)
 
