@@ -55,6 +55,16 @@ def test_logan_moves_only_a_fraction_of_the_entries():
     assert 0.7 < changed < 0.9
 
 
+def test_logan_defaults_are_the_papers_biggan_deep_settings():
+    """Wu et al. 2019, Sec. 5 (BigGAN-deep): α = 0.9, damping β = 5.0, "only optimise 50% of z's elements",
+    regulariser weight 300.0; natural gradient."""
+    assert build_latent_optimizer("logan") == LatentOptimizer(alpha=0.9, beta=5.0, natural=True, weight=300.0,
+                                                              fraction=0.5)
+    z = torch.zeros(64, 128)
+    moved, _ = build_latent_optimizer("logan").step(z, lambda latent: latent.sum(1), torch.Generator().manual_seed(2))
+    assert 0.45 < (moved != 0).double().mean().item() < 0.55
+
+
 def test_latent_opt_trains_and_refuses_what_it_cannot_use(tmp_path):
     from test_models import train_tiny
     trainer = train_tiny("sngan", tmp_path, latent_opt="logan:alpha=0.9,beta=0.1")

@@ -41,7 +41,7 @@ FLAG_HELP = {"steps": "training steps in all (with --resume: the total to reach)
              "data_workers": "processes decoding streamed image files ahead of training",
              "precision": "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, GPU only)",
              "latent_opt": "LOGAN's latent optimisation (Wu et al. 2019), e.g. logan or "
-                           "logan:alpha=0.9,beta=5,weight=300,fraction=0.8,natural=false",
+                           "logan:alpha=0.9,beta=5,weight=300,fraction=0.5,natural=false",
              "objective": "adversarial loss (`gankit list objectives`); naming one, even the model's default, "
                           "brings its paper's lr/betas/n_critic, omitting it keeps the model's own"}
 # what a flag left out means, where TrainConfig's default is None

@@ -9,8 +9,12 @@ Sherman–Morrison): Δz = α g / (β + ‖g‖²), per sample; plain gradient (
 and both losses get ``weight``·‖Δz‖² (the paper's Euclidean-norm regulariser of the step). The step
 changes a random ``fraction`` of the latent's entries (each entry kept with that probability, from the
 run's generator); the others stay as drawn.
-Defaults: α = 0.9, β = 5, weight = 300 and 80% of the entries — the paper's BigGAN-deep settings as
-this file's author reads them (App. C); check them against the paper before quoting results.
+Defaults: the paper's BigGAN-deep settings (its ImageNet experiment, Sec. 5): "the same large step size
+of α = 0.9 as in SN-GAN ... the damping factor β = 5.0, and only optimise 50% of z's elements ... a much
+larger weight of 300.0 for the regulariser". (StudioGAN's CIFAR-10 LOGAN config differs: β 0.1, weight
+0.1, and its 80% picks whole *samples*, not entries; ``logan:beta=0.1,weight=0.1,fraction=0.8`` comes
+closest here.) The paper also draws z from U(−1, 1) so that the step can be clipped; gankit keeps each
+model's own latent and clips only a uniform one.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ class LatentOptimizer:
     beta: float = 5.0
     natural: bool = True
     weight: float = 300.0
-    fraction: float = 0.8
+    fraction: float = 0.5
 
     def __post_init__(self):
         for name in ("alpha", "beta", "weight"):
