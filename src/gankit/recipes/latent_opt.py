@@ -14,8 +14,8 @@ of α = 0.9 as in SN-GAN ... the damping factor β = 5.0, and only optimise 50% 
 larger weight of 300.0 for the regulariser". (StudioGAN's CIFAR-10 LOGAN config differs: β 0.1, weight
 0.1, and its 80% picks whole *samples*, not entries; ``logan:beta=0.1,weight=0.1,fraction=0.8`` comes
 closest here; measured on dcgan at 32 px, the weight-300 term collapses G to one image in 300 steps and
-the light values do not — docs/benchmarks.md, "LOGAN on vs off".) The paper also draws z from U(−1, 1) so that the step can be clipped; gankit keeps each
-model's own latent and clips only a uniform one.
+the light values do not — docs/benchmarks.md, "LOGAN on vs off".) The paper also draws z from U(−1, 1) so
+that the step can be clipped; gankit keeps each model's own latent and clips only a uniform one.
 """
 from __future__ import annotations
 
